@@ -1,0 +1,1 @@
+"""The embedded demo: a small portal database and three subscribers (idempotent)."""

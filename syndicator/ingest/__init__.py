@@ -1,0 +1,1 @@
+"""Ingest: the portal's rows become cleaned bulletins in our state database."""

@@ -1,0 +1,108 @@
+"""Turns one raw portal row into a cleaned bulletin, or a RowError naming the bad field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+from syndicator.errors import RowError
+from syndicator.ingest.sanitize import sanitize_html
+from syndicator.source.portal import SourceRow
+from syndicator.source.values import as_text, parse_timestamp
+from syndicator.text import clean_text, one_line, slugify
+
+MAX_CATEGORY = 191  # the state column's length; longer names are refused, never cut
+
+
+@dataclass(frozen=True)
+class CleanBulletin:
+    """A bulletin as the rest of the program sees it: NFC, sanitised, timestamps in UTC."""
+
+    source_id: str
+    title: str
+    summary: str | None
+    body_html: str | None
+    author: str | None
+    category: str | None
+    category_slug: str | None
+    url: str
+    published_at: datetime
+    source_updated_at: datetime | None
+    status: str
+
+    @property
+    def content_hash(self) -> str:
+        """Changes exactly when what a reader sees changes."""
+        data = asdict(self)
+        for key in ("source_updated_at", "status"):
+            data.pop(key)
+        blob = json.dumps(data, default=str, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def is_public(self, published_status: str, now: datetime) -> bool:
+        return self.status == published_status and self.published_at <= now
+
+
+def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str) -> CleanBulletin:
+    """Clean every string before anything else sees it."""
+    v = row.values
+    sid = one_line(row.source_id)
+    url = _url(sid, as_text(v.get("url")), site_url)
+    category = _optional_line(v.get("category"))
+    if category and len(category) > MAX_CATEGORY:
+        raise RowError(sid, "category", f"longer than {MAX_CATEGORY} characters")
+    return CleanBulletin(
+        source_id=sid,
+        title=_required_line(sid, "title", v.get("title")),
+        summary=_html(v.get("summary"), url),
+        body_html=_html(v.get("body_html"), url),
+        author=_optional_line(v.get("author")),
+        category=category,
+        category_slug=slugify(category) if category else None,
+        url=url,
+        published_at=_timestamp(sid, "published_at", v.get("published_at"), tz),
+        source_updated_at=(_timestamp(sid, "updated_at", v["updated_at"], tz)
+                           if v.get("updated_at") not in (None, "") else None),
+        status=one_line(as_text(v.get("status")) or ""),
+    )
+
+
+def _required_line(sid: str, field: str, value: object) -> str:
+    text = _optional_line(value)
+    if not text:
+        raise RowError(sid, field, "is empty")
+    return text
+
+
+def _optional_line(value: object) -> str | None:
+    text = as_text(value)
+    return (one_line(text) or None) if text is not None else None
+
+
+def _html(value: object, base_url: str) -> str | None:
+    text = as_text(value)
+    if text is None or not text.strip():
+        return None
+    return sanitize_html(clean_text(text), base_url) or None
+
+
+def _url(sid: str, value: str | None, site_url: str) -> str:
+    if not value or not value.strip():
+        raise RowError(sid, "url", "is empty")
+    url = urljoin(site_url, one_line(value))
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise RowError(sid, "url", f"{url[:60]!r} is not an http(s) address")
+    return url
+
+
+def _timestamp(sid: str, field: str, value: object, tz: ZoneInfo) -> datetime:
+    if value is None or value == "":
+        raise RowError(sid, field, "is empty")
+    try:
+        return parse_timestamp(value, tz)
+    except ValueError as exc:
+        raise RowError(sid, field, str(exc)) from None

@@ -1,0 +1,1 @@
+"""The portal's database (read-only): its rows, mapped to our bulletin fields."""

@@ -1,0 +1,154 @@
+"""Read-only adapter over the portal's bulletin table, whatever its column names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from syndicator.dburl import create_engine, redacted
+from syndicator.errors import SourceError, SourceSchemaError
+from syndicator.settings import SourceSettings
+from syndicator.source.values import local_naive
+
+FIELDS = ("id", "title", "summary", "body_html", "author", "category", "url",
+          "published_at", "updated_at", "status")
+_BATCH = 500
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One portal row: its id as text and the raw values under our field names."""
+
+    source_id: str
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What reflection told us: how to bind ids and timestamps for this table."""
+
+    cols: Mapping[str, sa.ColumnClause[Any]]  # our field -> the portal's column
+    int_ids: bool
+    ts_kind: Mapping[str, str]  # field -> "aware" | "naive" | "text"
+
+
+class PortalSource:
+    """Queries whose cost depends on what changed, never on the size of the table."""
+
+    def __init__(self, settings: SourceSettings, tz: ZoneInfo, engine: Engine | None = None):
+        self._settings = settings
+        self._tz = tz
+        self._engine = engine or create_engine(
+            settings.url.get_secret_value(), "source.url", read_only=True)
+        self._shape: _Shape | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def describe(self) -> _Shape:
+        """Reflect the table once; a missing table or mapped column is a SourceSchemaError."""
+        if self._shape is None:
+            self._shape = self._reflect()
+        return self._shape
+
+    def changed_since(self, since: datetime) -> list[SourceRow]:
+        """Rows updated or published at or after `since` (public or not)."""
+        shape = self.describe()
+        conds = [shape.cols[f] >= self._bind_ts(shape, f, since)
+                 for f in ("published_at", "updated_at") if f in shape.cols]
+        return self._fetch(self._select(shape).where(sa.or_(*conds)))
+
+    def by_ids(self, source_ids: Sequence[str]) -> list[SourceRow]:
+        """The rows with these ids that still exist."""
+        shape = self.describe()
+        rows: list[SourceRow] = []
+        for start in range(0, len(source_ids), _BATCH):
+            chunk = [self._bind_id(shape, i) for i in source_ids[start:start + _BATCH]]
+            rows += self._fetch(self._select(shape).where(shape.cols["id"].in_(chunk)))
+        return rows
+
+    def after(self, cursor: str | None, limit: int) -> list[SourceRow]:
+        """The next `limit` rows in id order after `cursor` (keyset paging over the key)."""
+        shape = self.describe()
+        query = self._select(shape).order_by(shape.cols["id"]).limit(limit)
+        if cursor is not None:
+            query = query.where(shape.cols["id"] > self._bind_id(shape, cursor))
+        return self._fetch(query)
+
+    def all_rows(self, batch: int = 1000) -> Iterator[list[SourceRow]]:
+        """Every row, a batch at a time (the first import only)."""
+        cursor: str | None = None
+        while rows := self.after(cursor, batch):
+            yield rows
+            cursor = rows[-1].source_id
+
+    def ping(self) -> None:
+        """Connect and read the table's shape; raise SourceError naming what failed."""
+        self._shape = None
+        self.describe()
+
+    @staticmethod
+    def _select(shape: _Shape) -> sa.Select[Any]:
+        return sa.select(*[col.label(field) for field, col in shape.cols.items()])
+
+    def _fetch(self, query: sa.Select[Any]) -> list[SourceRow]:
+        try:
+            with self._engine.connect() as conn:
+                result = conn.execute(query).mappings().all()
+        except sa.exc.DBAPIError as exc:
+            raise SourceError(self._failure("cannot be read", exc)) from None
+        return [SourceRow(source_id=str(r["id"]), values=dict(r)) for r in result]
+
+    def _reflect(self) -> _Shape:
+        s = self._settings
+        try:
+            columns = {c["name"]: c for c in sa.inspect(self._engine).get_columns(
+                s.table, schema=s.db_schema)}
+        except sa.exc.NoSuchTableError:
+            raise SourceSchemaError(f"source table {s.table!r} does not exist in "
+                                    f"{redacted(str(self._engine.url))}") from None
+        except sa.exc.DBAPIError as exc:
+            raise SourceError(self._failure("is unreachable", exc)) from None
+        mapping = {f: getattr(s.columns, f) for f in FIELDS if getattr(s.columns, f)}
+        self._check_columns(mapping, columns)
+        table = sa.table(s.table, *[sa.column(col) for col in set(mapping.values())],
+                         schema=s.db_schema)
+        kinds = {f: self._ts_kind(columns[mapping[f]]["type"])
+                 for f in ("published_at", "updated_at") if f in mapping}
+        int_ids = isinstance(columns[mapping["id"]]["type"], sa.Integer)
+        cols = {f: table.c[col] for f, col in mapping.items()}
+        return _Shape(cols=cols, int_ids=int_ids, ts_kind=kinds)
+
+    def _check_columns(self, mapping: dict[str, str], columns: Mapping[str, Any]) -> None:
+        for field, col in mapping.items():
+            if col not in columns:
+                raise SourceSchemaError(
+                    f"source table {self._settings.table!r} has no column {col!r} "
+                    f"(source.columns.{field}); it has: {', '.join(sorted(columns))}")
+
+    def _ts_kind(self, col_type: Any) -> str:
+        if self._engine.dialect.name == "sqlite" or not isinstance(col_type, sa.DateTime):
+            return "text"
+        return "aware" if getattr(col_type, "timezone", False) else "naive"
+
+    def _bind_ts(self, shape: _Shape, field: str, moment: datetime) -> Any:
+        kind = shape.ts_kind[field]
+        if kind == "aware":
+            return moment
+        naive = local_naive(moment, self._tz)
+        return naive if kind == "naive" else naive.isoformat(sep=" ", timespec="seconds")
+
+    @staticmethod
+    def _bind_id(shape: _Shape, source_id: str) -> Any:
+        return int(source_id) if shape.int_ids else source_id
+
+    def _failure(self, what: str, exc: Exception) -> str:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        return f"source database {redacted(str(self._engine.url))} {what}: {reason}"

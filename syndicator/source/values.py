@@ -1,0 +1,63 @@
+"""Pure parsing of the portal's raw column values (timestamps, bytes) into Python values."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+# Formats seen in portal databases besides ISO 8601; day-first is the Vietnamese convention.
+_FORMATS = (
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+)
+
+
+def parse_timestamp(value: object, tz: ZoneInfo) -> datetime:
+    """An aware UTC datetime; naive values are wall-clock time in `tz`. Raises ValueError."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime.combine(value, time())
+    elif isinstance(value, str):
+        dt = _parse_string(value.strip())
+    else:
+        raise ValueError(f"not a timestamp: {type(value).__name__} {value!r:.40}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return dt.astimezone(timezone.utc)
+
+
+def _parse_string(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(f"cannot read {text[:40]!r} as a date and time")
+
+
+def as_text(value: object) -> str | None:
+    """A column value as str; bytes from legacy portals are UTF-8, else Windows-1258."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1258", errors="replace")
+    return str(value)
+
+
+def local_naive(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Wall-clock time in `tz`, without tzinfo, to compare with naive portal columns."""
+    return moment.astimezone(tz).replace(tzinfo=None)

@@ -1,0 +1,1 @@
+"""Our own state database: schema, migrations and the stores that read and write it."""

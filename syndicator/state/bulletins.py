@@ -1,0 +1,82 @@
+"""Reads and writes our copy of the bulletins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from syndicator.ingest.clean import CleanBulletin
+from syndicator.state.schema import bulletins
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the poll needs to know about a bulletin we already hold."""
+
+    id: int
+    source_id: str
+    content_hash: str
+    state: str
+
+
+def known(conn: sa.Connection, source_ids: Sequence[str]) -> dict[str, Known]:
+    out: dict[str, Known] = {}
+    cols = (bulletins.c.id, bulletins.c.source_id, bulletins.c.content_hash, bulletins.c.state)
+    for start in range(0, len(source_ids), _CHUNK):
+        chunk = list(source_ids[start:start + _CHUNK])
+        for row in conn.execute(sa.select(*cols).where(bulletins.c.source_id.in_(chunk))):
+            out[row.source_id] = Known(*row)
+    return out
+
+
+def insert(conn: sa.Connection, b: CleanBulletin, now: datetime, notify: bool) -> int:
+    values = _content(b) | {"first_seen_at": now, "changed_at": now, "notify": notify,
+                            "state": "public", "revision": 1}
+    return conn.execute(bulletins.insert().values(**values)).inserted_primary_key[0]
+
+
+def update(conn: sa.Connection, k: Known, b: CleanBulletin, now: datetime) -> None:
+    """New content or a return from withdrawal; first_seen_at never moves."""
+    conn.execute(bulletins.update().where(bulletins.c.id == k.id).values(
+        **_content(b), changed_at=now, state="public", withdrawn_at=None,
+        revision=bulletins.c.revision + 1))
+
+
+def withdraw(conn: sa.Connection, ids: Sequence[int], now: datetime) -> None:
+    for start in range(0, len(ids), _CHUNK):
+        conn.execute(bulletins.update()
+                     .where(bulletins.c.id.in_(list(ids[start:start + _CHUNK])),
+                            bulletins.c.state == "public")
+                     .values(state="withdrawn", withdrawn_at=now, changed_at=now))
+
+
+def hot_source_ids(conn: sa.Connection, seen_since: datetime, newest: int) -> list[str]:
+    """Public bulletins a reader may still be shown: recently seen, or at the top of the feed."""
+    recent = sa.select(bulletins.c.source_id).where(
+        bulletins.c.state == "public", bulletins.c.first_seen_at >= seen_since)
+    top = (sa.select(bulletins.c.source_id).where(bulletins.c.state == "public")
+           .order_by(bulletins.c.published_at.desc()).limit(newest))
+    return sorted(set(conn.scalars(recent)) | set(conn.scalars(top)))
+
+
+def public_after(conn: sa.Connection, after_id: int, limit: int) -> list[tuple[int, str]]:
+    """The next public bulletins by our id, for the rotating verification sweep."""
+    rows = conn.execute(sa.select(bulletins.c.id, bulletins.c.source_id)
+                        .where(bulletins.c.state == "public", bulletins.c.id > after_id)
+                        .order_by(bulletins.c.id).limit(limit))
+    return [(r.id, r.source_id) for r in rows]
+
+
+def _content(b: CleanBulletin) -> dict[str, Any]:
+    return {
+        "source_id": b.source_id, "title": b.title, "summary": b.summary,
+        "body_html": b.body_html, "author": b.author, "category": b.category,
+        "category_slug": b.category_slug, "url": b.url, "published_at": b.published_at,
+        "source_updated_at": b.source_updated_at, "content_hash": b.content_hash,
+    }

@@ -1,0 +1,56 @@
+"""Opening and migrating the state database."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from syndicator.dburl import create_engine, redacted
+from syndicator.errors import StateError
+from syndicator.settings import Settings
+
+
+def state_engine(settings: Settings) -> Engine:
+    """The engine for database.url (our own tables)."""
+    return create_engine(settings.database.url.get_secret_value(), "database.url")
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("syndicator.state") / "migrations"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(engine: Engine) -> str | None:
+    """Create or migrate our tables to the newest revision; returns that revision."""
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+            return MigrationContext.configure(conn).get_current_revision()
+    except sa.exc.OperationalError as exc:
+        raise StateError(_unreachable(engine, exc)) from None
+
+
+def check_current(engine: Engine) -> None:
+    """Fail clearly when the tables are missing or older than this program."""
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
+    except sa.exc.OperationalError as exc:
+        raise StateError(_unreachable(engine, exc)) from None
+    if current != head:
+        raise StateError(f"the state database is at revision {current or 'none'}, this program "
+                         f"needs {head}: run `syndicator db upgrade`")
+
+
+def _unreachable(engine: Engine, exc: Exception) -> str:
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    return f"state database {redacted(str(engine.url))} is unreachable: {reason}"

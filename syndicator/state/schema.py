@@ -1,0 +1,86 @@
+"""The state database's tables (SQLAlchemy Core); Alembic migrations create them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from syndicator.state.types import UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# A cleaned copy of each bulletin the portal has made public (and of those it withdrew).
+bulletins = sa.Table(
+    "bulletins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_id", sa.String(191), nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text),
+    sa.Column("body_html", sa.Text),
+    sa.Column("author", sa.Text),
+    sa.Column("category", sa.String(191)),
+    sa.Column("category_slug", sa.String(191), index=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("source_updated_at", UTCDateTime),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("state", sa.String(16), nullable=False, server_default="public", index=True),
+    sa.Column("withdrawn_at", UTCDateTime),
+    # False for bulletins too old to announce when first seen (the first import of an archive).
+    sa.Column("notify", sa.Boolean, nullable=False, server_default=sa.true()),
+)
+
+subscribers = sa.Table(
+    "subscribers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    # Lower-cased address: unique, so that one mailbox is one subscriber.
+    sa.Column("email_key", sa.String(320), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("frequency", sa.String(16), nullable=False),
+    sa.Column("categories", sa.JSON, nullable=False),
+    sa.Column("text_size", sa.String(16), nullable=False, server_default="standard"),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("consent_source", sa.String(32), nullable=False),
+    sa.Column("token_version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("hard_bounces", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("confirmed_at", UTCDateTime),
+    sa.Column("unsubscribed_at", UTCDateTime),
+)
+
+# The consent history: append-only, kept after unsubscribing (demonstrable consent).
+consent_events = sa.Table(
+    "consent_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id"), nullable=False,
+              index=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+
+# Small named values: ingest watermarks, the sweep cursor, generated secrets.
+state_values = sa.Table(
+    "state_values",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

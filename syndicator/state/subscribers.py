@@ -1,0 +1,93 @@
+"""Reads and writes subscribers and their consent history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from syndicator.state.schema import bulletins, consent_events, subscribers
+from syndicator.subscribers.model import NewSubscriber, Subscriber, email_key
+
+
+def _from_row(row: Any) -> Subscriber:
+    return Subscriber(
+        id=row.id, email=row.email, name=row.name, frequency=row.frequency,
+        categories=tuple(row.categories or ()), text_size=row.text_size, status=row.status,
+        paused=bool(row.paused), consent_source=row.consent_source,
+        token_version=row.token_version, created_at=row.created_at, updated_at=row.updated_at,
+        confirmed_at=row.confirmed_at, unsubscribed_at=row.unsubscribed_at)
+
+
+def get_by_email(conn: sa.Connection, email: str) -> Subscriber | None:
+    row = conn.execute(sa.select(subscribers)
+                       .where(subscribers.c.email_key == email_key(email))).first()
+    return _from_row(row) if row else None
+
+
+def get(conn: sa.Connection, subscriber_id: int) -> Subscriber | None:
+    row = conn.execute(sa.select(subscribers).where(subscribers.c.id == subscriber_id)).first()
+    return _from_row(row) if row else None
+
+
+def all_subscribers(conn: sa.Connection) -> Iterator[Subscriber]:
+    for row in conn.execute(sa.select(subscribers).order_by(subscribers.c.id)):
+        yield _from_row(row)
+
+
+def insert(conn: sa.Connection, s: NewSubscriber, *, status: str, source: str,
+           now: datetime, detail: dict[str, Any]) -> int:
+    new_id = conn.execute(subscribers.insert().values(
+        email=s.email, email_key=email_key(s.email), name=s.name, frequency=s.frequency,
+        categories=list(s.categories), text_size=s.text_size, status=status,
+        consent_source=source, created_at=now, updated_at=now,
+        confirmed_at=now if status == "active" else None)).inserted_primary_key[0]
+    record(conn, new_id, "subscribed", source, now, detail | _prefs(s) | {"status": status})
+    return new_id
+
+
+def update_preferences(conn: sa.Connection, subscriber_id: int, s: NewSubscriber, *,
+                       source: str, now: datetime) -> None:
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id).values(
+        name=s.name, frequency=s.frequency, categories=list(s.categories),
+        text_size=s.text_size, updated_at=now))
+    record(conn, subscriber_id, "preferences_changed", source, now, _prefs(s))
+
+
+def set_status(conn: sa.Connection, subscriber_id: int, status: str, *, event: str,
+               source: str, now: datetime, detail: dict[str, Any] | None = None) -> None:
+    """Change the status; unsubscribing also invalidates every token issued so far."""
+    values: dict[str, Any] = {"status": status, "updated_at": now}
+    if status == "unsubscribed":
+        values |= {"unsubscribed_at": now,
+                   "token_version": subscribers.c.token_version + 1}
+    if status == "active":
+        values |= {"confirmed_at": now, "unsubscribed_at": None, "hard_bounces": 0}
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id).values(**values))
+    record(conn, subscriber_id, event, source, now, (detail or {}) | {"status": status})
+
+
+def record(conn: sa.Connection, subscriber_id: int, event: str, source: str, at: datetime,
+           detail: dict[str, Any]) -> None:
+    conn.execute(consent_events.insert().values(
+        subscriber_id=subscriber_id, at=at, event=event, source=source, detail=detail))
+
+
+def history(conn: sa.Connection, subscriber_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(sa.select(consent_events).where(
+        consent_events.c.subscriber_id == subscriber_id).order_by(consent_events.c.id))
+    return [{"at": r.at.isoformat(), "event": r.event, "source": r.source, "detail": r.detail}
+            for r in rows]
+
+
+def known_categories(conn: sa.Connection) -> list[str]:
+    """Every category name the portal has used (public or withdrawn bulletins)."""
+    return list(conn.scalars(sa.select(bulletins.c.category).distinct()
+                             .where(bulletins.c.category.is_not(None))))
+
+
+def _prefs(s: NewSubscriber) -> dict[str, Any]:
+    return {"frequency": s.frequency, "categories": list(s.categories),
+            "text_size": s.text_size, "name": s.name}

@@ -1,0 +1,1 @@
+"""Subscribers: validation, storage, the consent history, CSV import and export."""

@@ -1,0 +1,95 @@
+"""Configuration: file, environment, secret files, and one-line errors."""
+
+from pathlib import Path
+
+import pytest
+
+from syndicator.errors import ConfigError
+from syndicator.settings import Settings, load_settings
+
+from tests.conftest import REPO
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith("SYNDICATOR_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_repo_config_equals_embedded_defaults() -> None:
+    assert load_settings(REPO / "config.yaml") == Settings()
+
+
+def test_environment_overrides_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("smtp: {host: mail.example, port: 25}\npoll: {interval_seconds: 30}\n")
+    monkeypatch.setenv("SYNDICATOR_SMTP__PORT", "2525")
+    monkeypatch.setenv("SYNDICATOR_DATABASE__URL", "postgresql://u:pw@db/x")
+    s = load_settings(cfg)
+    assert (s.smtp.host, s.smtp.port, s.poll.interval_seconds) == ("mail.example", 2525, 30)
+    assert s.database.url.get_secret_value() == "postgresql://u:pw@db/x"
+
+
+def test_config_path_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cfg = tmp_path / "other.yaml"
+    cfg.write_text("http: {port: 9999}\n")
+    monkeypatch.setenv("SYNDICATOR_CONFIG", str(cfg))
+    assert load_settings().http.port == 9999
+
+
+def test_secret_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n")
+    monkeypatch.setenv("SYNDICATOR_SMTP__PASSWORD_FILE", str(secret))
+    s = load_settings()
+    assert s.smtp.password is not None
+    assert s.smtp.password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(s) and "s3cret" not in str(s.model_dump())
+
+
+def test_missing_secret_file_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNDICATOR_SMTP__PASSWORD_FILE", "/nonexistent/pw")
+    with pytest.raises(ConfigError, match="SYNDICATOR_SMTP__PASSWORD_FILE"):
+        load_settings()
+
+
+@pytest.mark.parametrize("yaml_text,key", [
+    ("smtp: {port: abc}", "smtp.port"),
+    ("smtp: {security: ssl}", "smtp.security"),
+    ("timezone: Mars/Olympus", "timezone"),
+    ("digests: {daily_at: '25:00'}", "digests.daily_at"),
+    ("feeds: {max_entries: 0}", "feeds.max_entries"),
+    ("smtp: {hots: x}", "smtp.hots"),
+    ("public_base_url: not a url", "public_base_url"),
+    ("delivery: {retry_delays: [-1]}", "delivery.retry_delays"),
+])
+def test_bad_value_is_one_line_naming_the_key(tmp_path: Path, yaml_text: str, key: str) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml_text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg)
+    message = str(info.value)
+    assert message.startswith(f"config error: {key}:")
+    assert "\n" not in message
+
+
+def test_bad_secret_value_is_not_echoed(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("smtp: {password: [hunter2-secret]}")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg)
+    assert "hunter2-secret" not in str(info.value)
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("smtp:\n  host: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"line \d+ is not valid YAML"):
+        load_settings(cfg)
+
+
+def test_missing_explicit_file_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings("nope.yaml")
