@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from syndicator.bulletins import Bulletin
 from syndicator.ingest.clean import CleanBulletin
 from syndicator.state.schema import bulletins
 
@@ -80,3 +81,58 @@ def _content(b: CleanBulletin) -> dict[str, Any]:
         "category_slug": b.category_slug, "url": b.url, "published_at": b.published_at,
         "source_updated_at": b.source_updated_at, "content_hash": b.content_hash,
     }
+
+
+# --- reads for feeds, digests and pages -------------------------------------------------
+
+def _bulletin(row: Any) -> Bulletin:
+    return Bulletin(**{f: getattr(row, f) for f in Bulletin.__dataclass_fields__})
+
+
+def public_newest(conn: sa.Connection, limit: int, offset: int = 0,
+                  category_slug: str | None = None) -> list[Bulletin]:
+    """Public bulletins, newest publication first (ties by our id, for a stable order)."""
+    query = (sa.select(bulletins).where(bulletins.c.state == "public")
+             .order_by(bulletins.c.published_at.desc(), bulletins.c.id.desc())
+             .limit(limit).offset(offset))
+    if category_slug is not None:
+        query = query.where(bulletins.c.category_slug == category_slug)
+    return [_bulletin(r) for r in conn.execute(query)]
+
+
+def withdrawn_since(conn: sa.Connection, since: datetime,
+                    category_slug: str | None = None) -> list[Bulletin]:
+    """Bulletins withdrawn at or after `since` (for deleted-entry markers)."""
+    query = (sa.select(bulletins).where(bulletins.c.state == "withdrawn",
+                                        bulletins.c.withdrawn_at >= since)
+             .order_by(bulletins.c.withdrawn_at.desc(), bulletins.c.id.desc()))
+    if category_slug is not None:
+        query = query.where(bulletins.c.category_slug == category_slug)
+    return [_bulletin(r) for r in conn.execute(query)]
+
+
+def announceable_seen_between(conn: sa.Connection, start: datetime,
+                              end: datetime) -> list[Bulletin]:
+    """Public, announceable bulletins first seen in [start, end): a digest period's content."""
+    query = (sa.select(bulletins).where(bulletins.c.state == "public",
+                                        bulletins.c.notify == sa.true(),
+                                        bulletins.c.first_seen_at >= start,
+                                        bulletins.c.first_seen_at < end)
+             .order_by(bulletins.c.published_at.desc(), bulletins.c.id.desc()))
+    return [_bulletin(r) for r in conn.execute(query)]
+
+
+def get_many(conn: sa.Connection, ids: Sequence[int]) -> list[Bulletin]:
+    out: list[Bulletin] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start:start + _CHUNK])
+        out += [_bulletin(r) for r in conn.execute(
+            sa.select(bulletins).where(bulletins.c.id.in_(chunk)))]
+    return out
+
+
+def categories(conn: sa.Connection) -> list[tuple[str, str]]:
+    """(name, slug) of every category with at least one public bulletin, by name."""
+    rows = conn.execute(sa.select(bulletins.c.category, bulletins.c.category_slug).distinct()
+                        .where(bulletins.c.state == "public", bulletins.c.category.is_not(None)))
+    return sorted({(r.category, r.category_slug) for r in rows})

@@ -58,11 +58,10 @@ def update_preferences(conn: sa.Connection, subscriber_id: int, s: NewSubscriber
 
 def set_status(conn: sa.Connection, subscriber_id: int, status: str, *, event: str,
                source: str, now: datetime, detail: dict[str, Any] | None = None) -> None:
-    """Change the status; unsubscribing also invalidates every token issued so far."""
+    """Change the status (links stay valid: a manage link lets one re-subscribe)."""
     values: dict[str, Any] = {"status": status, "updated_at": now}
     if status == "unsubscribed":
-        values |= {"unsubscribed_at": now,
-                   "token_version": subscribers.c.token_version + 1}
+        values |= {"unsubscribed_at": now}
     if status == "active":
         values |= {"confirmed_at": now, "unsubscribed_at": None, "hard_bounces": 0}
     conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id).values(**values))

@@ -1,0 +1,33 @@
+"""Every URL we emit, built from public_base_url (and tokens for personal links)."""
+
+from __future__ import annotations
+
+from syndicator.settings import Settings
+from syndicator.tokens import Tokens
+
+
+class Links:
+    """Absolute links for feeds, web copies and a subscriber's own pages."""
+
+    def __init__(self, settings: Settings, tokens: Tokens) -> None:
+        self._base = settings.base_url
+        self._tokens = tokens
+
+    def feed(self, filename: str) -> str:
+        return f"{self._base}/feeds/{filename}"
+
+    def digest(self, digest_id: str, large: bool = False) -> str:
+        return f"{self._base}/digests/{digest_id}" + ("?size=large" if large else "")
+
+    def subscribe(self) -> str:
+        return f"{self._base}/subscribe"
+
+    def confirm(self, subscriber_id: int, version: int) -> str:
+        return f"{self._base}/confirm/{self._tokens.make('confirm', subscriber_id, version)}"
+
+    def preferences(self, subscriber_id: int, version: int) -> str:
+        return f"{self._base}/preferences/{self._tokens.make('manage', subscriber_id, version)}"
+
+    def unsubscribe(self, subscriber_id: int, version: int) -> str:
+        token = self._tokens.make("unsubscribe", subscriber_id, version)
+        return f"{self._base}/unsubscribe/{token}"

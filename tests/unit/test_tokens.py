@@ -1,0 +1,32 @@
+"""Link tokens: bound to a subscriber and a purpose; forged or expired ones are refused."""
+
+import pytest
+
+from syndicator.tokens import InvalidToken, Tokens
+
+
+def test_round_trip() -> None:
+    t = Tokens("k" * 32)
+    assert t.read(t.make("unsubscribe", 42, 3), "unsubscribe") == (42, 3)
+
+
+def test_other_purpose_is_refused() -> None:
+    t = Tokens("k" * 32)
+    with pytest.raises(InvalidToken) as info:
+        t.read(t.make("manage", 42, 0), "unsubscribe")
+    assert info.value.reason == "invalid"
+
+
+def test_altered_or_foreign_token_is_refused() -> None:
+    token = Tokens("k" * 32).make("confirm", 1, 0)
+    for bad in (token[:-2] + "xx", "garbage", "", Tokens("other" * 8).make("confirm", 1, 0)):
+        with pytest.raises(InvalidToken):
+            Tokens("k" * 32).read(bad, "confirm")
+
+
+def test_expired_token_says_so() -> None:
+    t = Tokens("k" * 32)
+    token = t.make("confirm", 1, 0)
+    with pytest.raises(InvalidToken) as info:
+        t.read(token, "confirm", max_age=-1)
+    assert info.value.reason == "expired"
