@@ -1,0 +1,1 @@
+"""Delivery: digest runs, the outbox, transports (SMTP, files), retries, bounces, recovery."""

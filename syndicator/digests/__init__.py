@@ -1,0 +1,1 @@
+"""Digests: what each subscriber gets, rendered from templates/email into message bytes."""

@@ -1,0 +1,1 @@
+"""HTTP: the daemon's routes (feeds, subscriber pages, digests, health, metrics)."""
