@@ -58,7 +58,7 @@ class DigestComposer:
         return self._renderer.messages()
 
     def subject(self, digest: Digest) -> str:
-        return self._renderer.digest(digest, large=False, personal=None, limit=0).subject
+        return self._renderer.subject(digest)
 
     def web_copy(self, digest: Digest, *, large: bool) -> str:
         """The HTML page served at /digests/<id>[?size=large] (no personal links)."""

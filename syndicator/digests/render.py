@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import css_inline
+import structlog
 from jinja2 import Environment
 
 from syndicator.bulletins import Bulletin
@@ -21,6 +22,7 @@ HTML_LIMIT = 90_000  # bytes; Gmail clips near 102 KB and may hide the footer wi
 PERSONAL_RESERVE = 4_000  # room for the longest name and links substituted later
 LEAD_CHARS = 480
 TITLE_CHARS = 400
+log = structlog.get_logger(__name__)
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
@@ -81,7 +83,7 @@ class Renderer:
                limit: int | None) -> Rendered:
         items = [item(b) for b in digest.bulletins]
         ctx = self._digest_context(digest, large, personal)
-        subject = one_line(self._env.get_template("subject.txt.j2").render(ctx, kind="digest"))
+        subject = self._subject(ctx)
 
         def html_for(full: int, shown: int) -> str:
             return self.html("digest.html.j2", ctx | _split(items, full, shown) | {
@@ -91,13 +93,22 @@ class Renderer:
         html = html_for(full, shown)
         text = self._env.get_template("digest.txt.j2").render(
             ctx | _split(items, full, shown) | {"subject": subject})
+        log.info("digest.rendered", digest_id=digest.digest_id, variant=ctx["v"]["name"],
+                 bulletins=len(items), full=full, headlines=shown - full,
+                 html_bytes=len(html.encode("utf-8")))
         return Rendered(subject=subject, html=html, text=text, full=full, shown=shown)
+
+    def subject(self, digest: Digest) -> str:
+        return self._subject(self._digest_context(digest, False, None))
+
+    def _subject(self, ctx: Mapping[str, Any]) -> str:
+        return one_line(self._env.get_template("subject.txt.j2").render(ctx))
 
     def transactional(self, kind: str, *, large: bool, personal: Mapping[str, str],
                       extra: Mapping[str, Any]) -> Rendered:
         """The confirmation or a notice: same layout, no size guard needed."""
         ctx = self._common(large, personal) | dict(extra) | {"kind": kind}
-        subject = one_line(self._env.get_template("subject.txt.j2").render(ctx))
+        subject = self._subject(ctx)
         ctx["subject"] = subject
         html = self.html(f"{kind}.html.j2", ctx)
         text = self._env.get_template(f"{kind}.txt.j2").render(ctx)
