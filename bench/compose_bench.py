@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from syndicator import logs  # noqa: E402
 from syndicator.digests.composer import DigestComposer  # noqa: E402
 from syndicator.digests.model import Digest, Recipient  # noqa: E402
 from syndicator.settings import Settings  # noqa: E402
@@ -97,6 +98,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=1_000,
                         help="EmailMessage-per-subscriber sample size (it is slow)")
     args = parser.parse_args()
+    logs.configure("warning", "console")
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     digests = per_set_digests(period())

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
+
 from syndicator.digests import mime
 from syndicator.digests.mime import Piece, Skeleton
 from syndicator.digests.model import Digest, Recipient
@@ -20,6 +22,10 @@ from syndicator.text import one_line
 
 __all__ = ["Digest", "DigestComposer", "Recipient"]
 
+log = structlog.get_logger(__name__)
+
+NOTICES = ("unsubscribed", "preferences_changed")
+MAX_NAME = 200  # as the subscriber model allows; also bounds the size guard's reserve
 SLOTS = ("name", "email", "unsubscribe", "preferences", "switch_size", "confirm")
 CACHE_SIZE = 128  # skeletons: (period, category set, variant) combinations in flight
 
@@ -43,6 +49,8 @@ class DigestComposer:
     def message(self, digest: Digest, recipient: Recipient, *, message_id: str,
                 date: datetime) -> bytes:
         """Complete RFC 5322 message bytes (CRLF), ready for aiosmtplib sendmail / an .eml file."""
+        if not digest.bulletins:
+            raise ValueError(f"digest {digest.digest_id!r} is empty; nothing is sent then")
         # The bulletins themselves are the key: equal content, equal skeleton, whatever
         # the ids (frozen dataclasses hash by value; strings cache their hashes).
         key = ("digest", digest, recipient.large)
@@ -77,6 +85,8 @@ class DigestComposer:
     def notice(self, recipient: Recipient, kind: str, *, message_id: str,
                date: datetime) -> bytes:
         """A short service notice: kind 'unsubscribed' or 'preferences_changed'."""
+        if kind not in NOTICES:
+            raise ValueError(f"unknown notice {kind!r} (one of {', '.join(NOTICES)})")
         key = ("notice", kind, recipient.large)
         skeleton = self._cached(key, lambda: self._transactional("notice", recipient.large,
                                                                  {"notice": kind}))
@@ -87,6 +97,10 @@ class DigestComposer:
     def _digest_skeleton(self, digest: Digest, large: bool) -> Skeleton:
         rendered = self._renderer.digest(digest, large=large, personal=self._tokens,
                                          limit=HTML_LIMIT - PERSONAL_RESERVE)
+        log.info("digest.skeleton_rendered", digest_id=digest.digest_id,
+                 variant="large" if large else "standard", bulletins=len(digest.bulletins),
+                 full=rendered.full, headlines=rendered.shown - rendered.full,
+                 html_bytes=len(rendered.html.encode("utf-8")))
         head = self._head(rendered.subject, listed=True)
         return self._build(head, rendered, f"{digest.digest_id}/{large}")
 
@@ -125,8 +139,9 @@ class DigestComposer:
     # --- per recipient ----------------------------------------------------------------------
 
     def _values(self, r: Recipient, message_id: str, date: datetime) -> dict[str, bytes]:
+        name = one_line(r.name)[:MAX_NAME].strip()
         values = mime.hole_values({
-            "name": one_line(r.name) or self._default_name,
+            "name": name or self._default_name,
             "email": mime.ascii_address(r.email),
             "unsubscribe": mime.url(r.unsubscribe_url),
             "preferences": mime.url(r.preferences_url),
@@ -134,7 +149,7 @@ class DigestComposer:
         })
         values["h:date"] = mime.date_header(date)
         values["h:msgid"] = f"Message-ID: {mime.message_id(message_id)}\r\n".encode("ascii")
-        values["h:to"] = mime.address_header("To", r.name, r.email)
+        values["h:to"] = mime.address_header("To", name, r.email)
         return values
 
     @staticmethod

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import css_inline
-import structlog
 from jinja2 import Environment
 
 from syndicator.bulletins import Bulletin
@@ -22,7 +21,6 @@ HTML_LIMIT = 90_000  # bytes; Gmail clips near 102 KB and may hide the footer wi
 PERSONAL_RESERVE = 4_000  # room for the longest name and links substituted later
 LEAD_CHARS = 480
 TITLE_CHARS = 400
-log = structlog.get_logger(__name__)
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
@@ -93,9 +91,6 @@ class Renderer:
         html = html_for(full, shown)
         text = self._env.get_template("digest.txt.j2").render(
             ctx | _split(items, full, shown) | {"subject": subject})
-        log.info("digest.rendered", digest_id=digest.digest_id, variant=ctx["v"]["name"],
-                 bulletins=len(items), full=full, headlines=shown - full,
-                 html_bytes=len(html.encode("utf-8")))
         return Rendered(subject=subject, html=html, text=text, full=full, shown=shown)
 
     def subject(self, digest: Digest) -> str:

@@ -52,7 +52,8 @@ MEASURE = """() => {
   return {
     bodyMin: Math.min(...texts.map(px)),
     lineHeightMin: Math.min(...texts.map(lh)),
-    headingMin: Math.min(...[...document.querySelectorAll('main h1, main h2')].filter(visible).map(px)),
+    headingMin: Math.min(...[...document.querySelectorAll('main h1, main h2')]
+                         .filter(visible).map(px)),
     contrastMin: Math.min(...all.map(el => ratio(rgb(getComputedStyle(el).color), background(el)))),
     buttonMin: Math.min(...[...document.querySelectorAll('a.button')].filter(visible)
                         .map(el => el.getBoundingClientRect().height)),
