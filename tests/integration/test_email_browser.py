@@ -146,6 +146,27 @@ def test_web_copy_reads_well_at_320(browser: Any) -> None:
     assert violations == [], violations
 
 
+@pytest.mark.parametrize("kind,large", [("confirmation", True), ("confirmation", False),
+                                        ("unsubscribed", True), ("preferences_changed", False)])
+def test_transactional_mail_reads_well(browser: Any, kind: str, large: bool) -> None:
+    composer, r = DigestComposer(Settings()), recipient(large=large)
+    when = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+    raw = (composer.confirmation(r, confirm_url="http://127.0.0.1:8080/confirm/t.1",
+                                 message_id="<c@x>", date=when) if kind == "confirmation"
+           else composer.notice(r, kind, message_id="<n@x>", date=when))
+    body_px, _, contrast, _ = NEEDS["large" if large else "standard"]
+    page = browser.new_page(viewport={"width": 320, "height": 900})
+    try:
+        page.set_content(html_part(raw))
+        m = page.evaluate(MEASURE)
+        violations = _axe(page, enhanced=large)
+    finally:
+        page.close()
+    assert m["bodyMin"] >= body_px and m["contrastMin"] >= contrast, m
+    assert m["scrollWidth"] <= 320 and m["lineHeightMin"] >= 1.5, m
+    assert violations == [], violations
+
+
 def test_the_checks_catch_a_bad_email(browser: Any) -> None:
     """The same measurements on a deliberately broken copy: they must fail it."""
     bad = sample_html(False).replace(
