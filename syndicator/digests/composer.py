@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import structlog
@@ -23,6 +23,7 @@ from syndicator.text import one_line
 __all__ = ["Digest", "DigestComposer", "Recipient"]
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 NOTICES = ("unsubscribed", "preferences_changed")
 MAX_NAME = 200  # as the subscriber model allows; also bounds the size guard's reserve
@@ -37,9 +38,9 @@ class DigestComposer:
         self._settings = settings
         self._renderer = Renderer(settings)
         # A per-process secret in the tokens: bulletin text can never spell a placeholder.
-        nonce = secrets.token_hex(8)
-        self._tokens = {slot: f"zq{nonce}{slot.replace('_', '')}qz" for slot in SLOTS}
-        self._cache: OrderedDict[Hashable, Skeleton] = OrderedDict()
+        self._nonce = secrets.token_hex(8)
+        self._tokens = {slot: f"zq{self._nonce}{slot.replace('_', '')}qz" for slot in SLOTS}
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._default_name = one_line(str(self._renderer.messages().default_name))
         self._fixed = self._fixed_headers(settings)
@@ -70,7 +71,8 @@ class DigestComposer:
 
     def web_copy(self, digest: Digest, *, large: bool) -> str:
         """The HTML page served at /digests/<id>[?size=large] (no personal links)."""
-        return self._renderer.digest(digest, large=large, personal=None, limit=None).html
+        return self._cached(("web", digest, large), lambda: self._renderer.digest(
+            digest, large=large, personal=None, limit=None).html)
 
     def confirmation(self, recipient: Recipient, *, confirm_url: str, message_id: str,
                      date: datetime) -> bytes:
@@ -112,6 +114,12 @@ class DigestComposer:
 
     def _build(self, head: list[Piece], rendered: Rendered, seed: str) -> Skeleton:
         parts = [("plain", rendered.text), ("html", rendered.html)]
+        for _, body in parts:
+            for token in self._tokens.values():
+                body = body.replace(token, "")
+            if self._nonce in body.lower():
+                # A template filter changed a placeholder (upper-cased, cut): never send that.
+                raise RuntimeError("a personal placeholder was altered by a template")
         return mime.skeleton(head, parts, self._tokens, seed + rendered.subject)
 
     def _head(self, subject: str, *, listed: bool) -> list[Piece]:
@@ -123,7 +131,7 @@ class DigestComposer:
                      b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"]
         return head
 
-    def _cached(self, key: Hashable, build: Callable[[], Skeleton]) -> Skeleton:
+    def _cached(self, key: Hashable, build: Callable[[], T]) -> T:
         with self._lock:
             found = self._cache.get(key)
             if found is not None:

@@ -255,3 +255,23 @@ def test_missing_name_uses_the_polite_default(composer: DigestComposer) -> None:
     plain, html = parts(msg)
     assert "Kính gửi: Quý cơ quan," in plain and "Kính gửi: Quý cơ quan," in html
     assert msg["To"] == "vanphong1@ubnd-babe.example"
+
+
+def test_an_altered_placeholder_stops_composition(monkeypatch: pytest.MonkeyPatch) -> None:
+    from syndicator.digests.render import Renderer
+
+    original = Renderer.digest
+
+    def shouting(self: Renderer, *args: object, **kwargs: object) -> object:
+        rendered = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        return type(rendered)(**{**rendered.__dict__, "text": rendered.text.upper()})
+
+    monkeypatch.setattr(Renderer, "digest", shouting)
+    with pytest.raises(RuntimeError):
+        DigestComposer(Settings()).message(digest(1), recipient(), message_id=MID, date=DATE)
+
+
+def test_web_copy_is_cached_and_complete(composer: DigestComposer) -> None:
+    d = digest(3)
+    assert composer.web_copy(d, large=False) is composer.web_copy(d, large=False)
+    assert composer.web_copy(d, large=True) != composer.web_copy(d, large=False)
