@@ -125,7 +125,9 @@ class DigestComposer:
     def _head(self, subject: str, *, listed: bool) -> list[Piece]:
         head: list[Piece] = ["h:date", self._fixed["from"], "h:to",
                              mime.header("Subject", subject), "h:msgid"]
-        head += [self._fixed["reply_to"]]
+        # RFC 3834, and Exchange's own switch: no out-of-office replies to a bulletin sender.
+        head += [self._fixed["reply_to"], b"Auto-Submitted: auto-generated\r\n",
+                 b"X-Auto-Response-Suppress: OOF, AutoReply\r\n"]
         if listed:
             head += [self._fixed["list_id"], "h:unsub",
                      b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"]

@@ -67,6 +67,7 @@ def test_headers_are_ascii_and_decode_to_vietnamese(composer: DigestComposer) ->
     assert msg["Message-ID"] == MID
     assert msg["Date"].datetime == DATE
     assert msg["MIME-Version"] == "1.0"
+    assert msg["Auto-Submitted"] == "auto-generated"  # no vacation replies (RFC 3834)
     assert msg.get_content_type() == "multipart/alternative"
     assert not msg.defects and all(not p.defects for p in msg.walk())
 
