@@ -129,3 +129,9 @@ def test_anything_else_is_404(base_url: str, path: str) -> None:
     conn.close()
     assert response.status == 404, path
     assert b"not for the web" not in body
+
+
+def test_other_methods_are_refused(base_url: str) -> None:
+    with httpx.Client(timeout=30) as client:
+        for method in ("POST", "PUT", "DELETE"):
+            assert client.request(method, f"{base_url}/feeds/all.atom").status_code == 405
