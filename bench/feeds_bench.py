@@ -66,7 +66,8 @@ def build_figures(out: Path) -> dict[str, float]:
     import sqlalchemy as sa
 
     from syndicator.dburl import create_engine
-    from syndicator.feeds.service import build_all, render_all
+    from syndicator.feeds.build import render_all
+    from syndicator.feeds.service import build_all
     from syndicator.ingest.clean import CleanBulletin
     from syndicator.settings import Settings
     from syndicator.state import bulletins as store

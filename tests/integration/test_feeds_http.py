@@ -15,7 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from syndicator.feeds import writer
-from syndicator.feeds.service import render_all
+from syndicator.feeds.build import render_all
 from syndicator.settings import Settings
 from syndicator.web.feeds import routes
 from tests.feeds_support import T0, bulletin

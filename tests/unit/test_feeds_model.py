@@ -11,7 +11,7 @@ import pytest
 from syndicator.feeds import names
 from syndicator.feeds.model import entry_id
 from syndicator.feeds.paging import FeedContext, Scope, documents
-from syndicator.feeds.service import render_all
+from syndicator.feeds.build import render_all
 from syndicator.settings import Settings
 from tests.feeds_support import T0, assert_valid, bulletin
 
