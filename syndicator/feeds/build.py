@@ -58,7 +58,8 @@ def _context(settings: Settings, now: datetime) -> FeedContext:
         author=_site(settings), language=settings.site.language,
         page_size=settings.feeds.max_entries,
         hub=str(settings.feeds.websub_hub) if settings.feeds.websub_hub else None,
-        tombstones_since=now - timedelta(days=settings.feeds.tombstone_days))
+        tombstones_since=now - timedelta(days=settings.feeds.tombstone_days),
+        reader_note=_messages()["reader_note"])
 
 
 def _scopes(settings: Settings, members: Sequence[Bulletin]) -> list[tuple[Scope, list[Bulletin]]]:
