@@ -99,7 +99,10 @@ def _entry(name: str, body: bytes, st: os.stat_result) -> _Cached:
                   (b"last-modified", formatdate(mtime, usegmt=True).encode()),
                   (b"cache-control", CACHE_CONTROL)]
     full = [(b"content-type", names.media_type(name).encode()),
-            (b"content-length", str(len(body)).encode()), *validators]
+            (b"content-length", str(len(body)).encode()), *validators,
+            (b"x-content-type-options", b"nosniff"),
+            # Public documents: web-based readers may fetch them from their own origin.
+            (b"access-control-allow-origin", b"*")]
     return _Cached((st.st_ino, st.st_mtime_ns, st.st_size), body, etag, mtime, full, validators)
 
 

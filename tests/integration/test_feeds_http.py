@@ -70,6 +70,8 @@ def test_get_serves_the_file_with_validators(base_url: str, feed_dir: Path, name
     assert r.content == (feed_dir / name).read_bytes()
     assert r.headers["content-type"] == TYPES[name]
     assert r.headers["cache-control"] == "public, max-age=300"
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["etag"].startswith('"') and not r.headers["etag"].startswith("W/")
     mtime = (feed_dir / name).stat().st_mtime
     assert r.headers["last-modified"] == formatdate(int(mtime), usegmt=True)
