@@ -45,6 +45,7 @@ def base_url(feed_dir: Path) -> Iterator[str]:
                                            log_level="warning", lifespan="off"))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     port = sock.getsockname()[1]
