@@ -31,7 +31,7 @@ def configure(level: str = "info", fmt: str = "json", stream: TextIO | None = No
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS[level])
-    for noisy in ("alembic.runtime.migration", "uvicorn.access", "apscheduler.scheduler",
+    for noisy in ("alembic", "uvicorn.access", "apscheduler.scheduler",
                   "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(_LEVELS[level], logging.WARNING))
     structlog.configure(
