@@ -19,7 +19,7 @@ DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
 MID = "<hostile@syndicator.example>"
 EXPECTED_HEADERS = {"date", "from", "to", "subject", "message-id", "list-id",
                     "list-unsubscribe", "list-unsubscribe-post", "mime-version",
-                    "content-type"}
+                    "content-type", "auto-submitted", "x-auto-response-suppress"}
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +132,10 @@ def test_size_guard_even_when_headlines_alone_are_too_many(composer: DigestCompo
     assert len(html.encode("utf-8")) < HTML_LIMIT
     assert "tin khác" in html and f"{BASE}/digests/huge?size=large" in html
     assert "Hủy đăng ký" in html  # the footer is never cut
+
+
+def test_encoded_word_lookalikes_in_titles_stay_literal(composer: DigestComposer) -> None:
+    title = "=?utf-8?b?R2nhuqMgbeG6oW8=?= Bcc"
+    d = digest(frequency="immediate", bulletins=(bulletin(1, title=title),))
+    msg = parse(composer.message(d, recipient(), message_id=MID, date=DATE))
+    assert msg["Subject"] == f"Tin mới: {title}"
