@@ -128,6 +128,34 @@ def check(app: App) -> None:
     sys.exit(1 if failures else 0)
 
 
+@cli.command()
+@pass_app
+@handle_errors
+def run(app: App) -> None:
+    """The daemon: scheduler and HTTP server, until SIGTERM or SIGINT."""
+    settings = app.settings
+    logs.configure(settings.log.level, settings.log.format, stream=sys.stdout)
+    from syndicator.daemon import run as run_daemon
+
+    try:
+        run_daemon(settings)
+    except KeyboardInterrupt:  # Ctrl-C before the daemon's own handler is in place
+        click.echo("syndicator: interrupted during start", err=True)
+
+
+@cli.command()
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for an answer.")
+@pass_app
+@handle_errors
+def healthcheck(app: App, timeout: float) -> None:
+    """Exit 0 when the local daemon answers ready (for a container HEALTHCHECK)."""
+    from syndicator.healthcheck import probe
+
+    ok, detail = probe(app.settings.http.host, app.settings.http.port, timeout)
+    click.echo(("ready: " if ok else "not ready: ") + detail, err=not ok)
+    sys.exit(0 if ok else 1)
+
+
 @cli.group()
 def subscribers() -> None:
     """Manage subscribers."""

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syndicator.dburl import redacted
-from syndicator.errors import SyndicatorError
+from syndicator.errors import SyndicatorError, TransientError
 from syndicator.ingest.poll import Poller, PollReport
 from syndicator.settings import Settings
 from syndicator.source.portal import PortalSource
@@ -19,12 +19,16 @@ from syndicator.state.values import acquire_lease, release_lease
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+class PollBusy(TransientError):
+    """Another process holds the poll lease (normal with several replicas)."""
+
+
 def poll_once(settings: Settings, state: Engine, source: PortalSource | None = None) -> PollReport:
     """One poll, unless another process is polling the same state database right now."""
     source = source or PortalSource(settings.source, settings.tz)
     lease = max(settings.poll.interval_seconds * 5, 300)
     if not acquire_lease(state, "poll", OWNER, lease):
-        raise SyndicatorError("another process is polling this state database; try again later")
+        raise PollBusy("another process is polling this state database; try again later")
     try:
         return Poller(settings, source, state).poll()
     finally:
