@@ -50,7 +50,7 @@ def check_all(settings: Settings) -> list[tuple[str, bool, str]]:
         source = PortalSource(settings.source, settings.tz)
         source.ping()
         results.append(("source database", True,
-                        f"{redacted(str(source.engine.url))} table {settings.source.table!r}"))
+                        f"{source.display_url} table {settings.source.table!r}"))
     except SyndicatorError as exc:
         results.append(("source database", False, str(exc)))
     return results

@@ -85,3 +85,18 @@ def state(db_url: str) -> Iterator[sa.Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def db_pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(state URL, portal URL): two empty databases of the same kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}", f"sqlite:///{tmp_path / 'portal.db'}"
+        return
+    state_gen = _scratch_database(request.param)
+    portal_gen = _scratch_database(request.param)
+    try:
+        yield next(state_gen), next(portal_gen)
+    finally:
+        for gen in (state_gen, portal_gen):
+            gen.close()

@@ -86,7 +86,7 @@ class Poller:
                                        self._s.feeds.max_entries)
             verify_after = int(get_value(conn, VERIFY_CURSOR) or 0)
             verify = store.public_after(conn, verify_after, self._s.ingest.sweep_batch)
-            discover_after = get_value(conn, DISCOVER_CURSOR)
+            discover_after = get_value(conn, DISCOVER_CURSOR) or None
         asked = sorted(set(hot) | {sid for _, sid in verify})
         rows += self._source.by_ids(asked)
         discovered = self._source.after(discover_after, self._s.ingest.sweep_batch)

@@ -47,6 +47,7 @@ class PortalSource:
         self._engine = engine or create_engine(
             settings.url.get_secret_value(), "source.url", read_only=True)
         self._shape: _Shape | None = None
+        self.display_url = redacted(settings.url.get_secret_value())
 
     @property
     def engine(self) -> Engine:
@@ -113,7 +114,7 @@ class PortalSource:
                 s.table, schema=s.db_schema)}
         except sa.exc.NoSuchTableError:
             raise SourceSchemaError(f"source table {s.table!r} does not exist in "
-                                    f"{redacted(str(self._engine.url))}") from None
+                                    f"{self.display_url}") from None
         except sa.exc.DBAPIError as exc:
             raise SourceError(self._failure("is unreachable", exc)) from None
         mapping = {f: getattr(s.columns, f) for f in FIELDS if getattr(s.columns, f)}
@@ -151,4 +152,4 @@ class PortalSource:
 
     def _failure(self, what: str, exc: Exception) -> str:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        return f"source database {redacted(str(self._engine.url))} {what}: {reason}"
+        return f"source database {self.display_url} {what}: {reason}"

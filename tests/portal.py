@@ -1,0 +1,71 @@
+"""A stand-in for the portal application: writes bulletin rows the way a CMS would."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from syndicator.dburl import create_engine
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
+DEFAULT_COLUMNS = {f: f for f in ("id", "title", "summary", "body_html", "author", "category",
+                                  "url", "published_at", "updated_at", "status")}
+
+
+def local(moment: datetime | str) -> datetime | str:
+    """The portal keeps naive wall-clock time in its own zone (text passes as it is)."""
+    if isinstance(moment, str):
+        return moment
+    return moment.astimezone(TZ).replace(tzinfo=None, microsecond=0)
+
+
+class Portal:
+    """A bulletin table with configurable names; rows are keyed by our field names."""
+
+    def __init__(self, url: str, table: str = "bulletins",
+                 columns: dict[str, str] | None = None, published: str = "published",
+                 ts_type: Any = sa.DateTime) -> None:
+        self.columns = columns or DEFAULT_COLUMNS
+        self.published = published
+        self.engine = create_engine(url, "portal")
+        self.text_ts = not isinstance(ts_type, type) or not issubclass(ts_type, sa.DateTime)
+        types: dict[str, Any] = {"id": sa.Integer, "published_at": ts_type,
+                                 "updated_at": ts_type, "title": sa.Text,
+                                 "status": sa.String(32), "category": sa.String(200)}
+        self.table = sa.Table(table, sa.MetaData(), *[
+            sa.Column(col, types.get(f, sa.Text), primary_key=(f == "id"),
+                      autoincrement=False)
+            for f, col in self.columns.items()])
+        self.table.metadata.create_all(self.engine)
+
+    def insert(self, id: int, *, published_at: datetime | str = NOW - timedelta(hours=1),
+               updated_at: datetime | None | str = "same", **fields: Any) -> None:
+        row = {"id": id, "title": f"Bản tin số {id}", "summary": f"Tóm tắt {id}",
+               "body_html": f"<p>Nội dung {id}</p>", "author": "Thanh Thuyên",
+               "category": "Thi đua - Khen thưởng", "url": f"https://portal.example/tin/{id}",
+               "status": self.published, "published_at": local(published_at)}
+        row["updated_at"] = row["published_at"] if updated_at == "same" else (
+            local(updated_at) if isinstance(updated_at, datetime) else updated_at)
+        row.update(fields)
+        with self.engine.begin() as conn:
+            conn.execute(self.table.insert().values(**self._cols(row)))
+
+    def update(self, id: int, *, updated_at: datetime, **fields: Any) -> None:
+        values = self._cols(fields | {"updated_at": local(updated_at)})
+        with self.engine.begin() as conn:
+            conn.execute(self.table.update().where(self.table.c[self.columns["id"]] == id)
+                         .values(**values))
+
+    def delete(self, id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(self.table.delete().where(self.table.c[self.columns["id"]] == id))
+
+    def _cols(self, row: dict[str, Any]) -> dict[str, Any]:
+        if self.text_ts:
+            row = {k: v.isoformat(sep=" ") if isinstance(v, datetime) else v
+                   for k, v in row.items()}
+        return {self.columns[k]: v for k, v in row.items() if k in self.columns}

@@ -1,0 +1,91 @@
+"""Cleaning one portal row: sanitising, absolute links, timestamps, named errors."""
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from syndicator.errors import RowError
+from syndicator.ingest.clean import clean_row
+from syndicator.ingest.sanitize import html_to_text, sanitize_html
+from syndicator.source.portal import SourceRow
+from syndicator.source.values import as_text, parse_timestamp
+from syndicator.text import clean_text
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def row(**values: object) -> SourceRow:
+    base = {"id": 7, "title": "Tiêu đề", "url": "/tin/7", "status": "published",
+            "published_at": "2023-11-27 08:00:00"}
+    return SourceRow("7", base | values)
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("2023-11-27 08:00:00", "2023-11-27T01:00:00+00:00"),
+    ("2023-11-27T08:00:00+07:00", "2023-11-27T01:00:00+00:00"),
+    ("2023-11-27T01:00:00Z", "2023-11-27T01:00:00+00:00"),
+    ("27/11/2023 08:00", "2023-11-27T01:00:00+00:00"),
+    ("27/11/2023", "2023-11-26T17:00:00+00:00"),
+    (datetime(2023, 11, 27, 8, 0), "2023-11-27T01:00:00+00:00"),
+    (datetime(2023, 11, 27, 1, 0, tzinfo=timezone.utc), "2023-11-27T01:00:00+00:00"),
+    (date(2023, 11, 27), "2023-11-26T17:00:00+00:00"),
+])
+def test_timestamps_naive_in_portal_zone(raw: object, expected: str) -> None:
+    assert parse_timestamp(raw, TZ).isoformat() == expected
+
+
+@pytest.mark.parametrize("raw", ["hôm qua", "2023-13-45", "", 12.5])
+def test_bad_timestamps_raise(raw: object) -> None:
+    with pytest.raises(ValueError):
+        parse_timestamp(raw, TZ)
+
+
+def test_legacy_bytes_are_decoded() -> None:
+    assert as_text("Sở Nội vụ".encode("utf-8")) == "Sở Nội vụ"
+    legacy = "S\u01a1\u0309 N\u00f4\u0323i vu\u0323".encode("cp1258")  # Windows-1258 bytes
+    assert clean_text(as_text(legacy) or "") == "Sở Nội vụ"
+
+
+def test_relative_url_resolves_against_site() -> None:
+    b = clean_row(row(), TZ, "https://portal.example/")
+    assert b.url == "https://portal.example/tin/7"
+    assert b.published_at.tzinfo is not None
+
+
+@pytest.mark.parametrize("values,field", [
+    ({"title": None}, "title"),
+    ({"title": "\r\n\x0b"}, "title"),
+    ({"url": ""}, "url"),
+    ({"url": "ftp://x/y"}, "url"),
+    ({"published_at": None}, "published_at"),
+    ({"published_at": "không rõ"}, "published_at"),
+    ({"updated_at": "xx"}, "updated_at"),
+    ({"category": "x" * 192}, "category"),
+])
+def test_row_errors_name_the_field(values: dict[str, object], field: str) -> None:
+    with pytest.raises(RowError) as info:
+        clean_row(row(**values), TZ, "https://portal.example/")
+    assert info.value.field == field and info.value.source_id == "7"
+    assert "'7'" in str(info.value)
+
+
+def test_content_hash_ignores_status_and_source_timestamps() -> None:
+    a = clean_row(row(updated_at="2023-11-27 09:00"), TZ, "https://p.example/")
+    b = clean_row(row(updated_at="2023-11-28 09:00", status="x"), TZ, "https://p.example/")
+    c = clean_row(row(title="Khác"), TZ, "https://p.example/")
+    assert a.content_hash == b.content_hash != c.content_hash
+
+
+def test_sanitizer_keeps_structure_and_drops_danger() -> None:
+    html = ('<h2 style="x">Mục</h2><table><tr><td colspan="2">ô</td></tr></table>'
+            '<iframe src="https://evil"></iframe><form><input></form>'
+            '<a href="mailto:a@b.example">thư</a><svg onload="x()"></svg>')
+    out = sanitize_html(html, "https://p.example/")
+    assert "<h2>Mục</h2>" in out and 'colspan="2"' in out and 'href="mailto:a@b.example"' in out
+    for bad in ("iframe", "form", "input", "svg", "style", "onload"):
+        assert bad not in out
+
+
+def test_html_to_text() -> None:
+    assert html_to_text("<p>Một &amp; hai</p><ul><li>ba</li></ul>") == "Một & hai\nba"
