@@ -114,6 +114,23 @@ def poll(app: App) -> None:
         click.echo(f"  skipped {err}", err=True)
 
 
+@cli.group()
+def feeds() -> None:
+    """Atom, RSS and JSON feeds."""
+
+
+@feeds.command("build")
+@pass_app
+@handle_errors
+def feeds_build(app: App) -> None:
+    """Write every feed into feeds.output_dir (only files whose bytes changed)."""
+    from syndicator.feeds.service import build_all
+
+    report = build_all(app.settings, app.state)
+    click.echo(f"feeds: {len(report.written)} written, {len(report.unchanged)} unchanged, "
+               f"{len(report.removed)} removed in {app.settings.feeds.output_dir}")
+
+
 @cli.command()
 @pass_app
 @handle_errors

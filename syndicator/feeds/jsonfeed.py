@@ -1,0 +1,89 @@
+"""JSON Feed 1.1 bytes of a feed document, from a small typed model."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from syndicator.feeds.model import Entry, FeedDocument
+from syndicator.ingest.sanitize import html_to_text
+from syndicator.text import one_line
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+
+
+@dataclass(frozen=True)
+class Hub:
+    type: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    url: str
+    title: str
+    content_html: str
+    date_published: str
+    date_modified: str
+    summary: str | None = None
+    authors: list[Author] | None = None
+    tags: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class JsonFeed:
+    title: str
+    home_page_url: str
+    feed_url: str
+    description: str
+    language: str
+    authors: list[Author]
+    items: list[Item]
+    version: str = VERSION
+    next_url: str | None = None  # pagination: the next older page (our RFC 5005 prev-archive)
+    hubs: list[Hub] = field(default_factory=list)
+
+
+def json_bytes(doc: FeedDocument, feeds_url: str) -> bytes:
+    feed = JsonFeed(
+        title=doc.title, home_page_url=doc.home_url, feed_url=f"{feeds_url}/{doc.stem}.json",
+        description=doc.subtitle, language=doc.language, authors=[Author(doc.author)],
+        items=[_item(e) for e in doc.entries],
+        next_url=f"{feeds_url}/{doc.prev_archive}.json" if doc.prev_archive else None,
+        hubs=[Hub("WebSub", doc.hub)] if doc.hub else [],
+    )
+    text = json.dumps(_compact(asdict(feed)), ensure_ascii=False, indent=2)
+    return (text + "\n").encode("utf-8")
+
+
+def _item(e: Entry) -> Item:
+    # content_html is required when content_text is absent; the summary stands in for a body.
+    content = e.content_html or e.summary_html or ""
+    summary = one_line(html_to_text(e.summary_html)) if e.summary_html else None
+    return Item(
+        id=e.id, url=e.url, title=e.title, content_html=content,
+        date_published=_date(e.published), date_modified=_date(e.updated),
+        summary=summary or None, authors=[Author(e.author)] if e.author else None,
+        tags=[e.category] if e.category else None,
+    )
+
+
+def _date(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _compact(value: Any) -> Any:
+    """Drops absent optional members: JSON Feed readers treat null and absent differently."""
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items() if v is not None and v != []}
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    return value

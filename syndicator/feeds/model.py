@@ -1,0 +1,110 @@
+"""The format-neutral feed document and how a bulletin becomes an entry (pure, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+from syndicator.bulletins import Bulletin
+from syndicator.text import clean_text, one_line
+
+# The `updated` of a document with nothing in it: fixed, so an empty feed never churns.
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    url: str
+    published: datetime
+    updated: datetime
+    author: str | None
+    category: str | None
+    category_slug: str | None
+    summary_html: str | None
+    content_html: str | None
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """An RFC 6721 deleted-entry marker: `ref` is the withdrawn entry's id."""
+
+    ref: str
+    when: datetime
+    url: str
+
+
+@dataclass(frozen=True)
+class FeedDocument:
+    """One document of a feed, the same for every format; URLs are built by the renderers."""
+
+    stem: str  # file name without extension: "all", "<slug>", "<slug>.archive-3"
+    scope_stem: str  # the subscription document's stem (the same for its archives)
+    feed_id: str
+    title: str
+    subtitle: str
+    home_url: str
+    author: str
+    language: str
+    updated: datetime
+    entries: tuple[Entry, ...]
+    tombstones: tuple[Tombstone, ...] = ()
+    archive: bool = False  # RFC 5005 fh:archive: a page of older entries
+    prev_archive: str | None = None  # stem of the next older archive page
+    hub: str | None = None  # WebSub hub URL
+
+
+def entry_id(host: str, b: Bulletin) -> str:
+    """tag: URI (RFC 4151) from what never changes: our host, first sighting, the portal's id."""
+    day = b.first_seen_at.astimezone(UTC).date().isoformat()
+    return f"tag:{host},{day}:bulletin/{quote(b.source_id, safe='')}"
+
+
+def host_of(public_base_url: str) -> str:
+    return (urlsplit(public_base_url).hostname or "localhost").lower()
+
+
+def to_entry(host: str, b: Bulletin) -> Entry:
+    """Every string is cleaned again here: a feed must stay valid whatever reached the database."""
+    return Entry(
+        id=entry_id(host, b),
+        title=one_line(b.title) or b.source_id,
+        url=one_line(b.url),
+        published=_utc(b.published_at),
+        updated=_utc(max(b.changed_at, b.published_at)),
+        author=_line(b.author),
+        category=_line(b.category),
+        category_slug=b.category_slug,
+        summary_html=_html(b.summary),
+        content_html=_html(b.body_html),
+    )
+
+
+def to_tombstone(host: str, b: Bulletin) -> Tombstone:
+    return Tombstone(ref=entry_id(host, b), when=_utc(b.withdrawn_at or b.changed_at),
+                     url=one_line(b.url))
+
+
+def newest(entries: tuple[Entry, ...], tombstones: tuple[Tombstone, ...] = ()) -> datetime:
+    """A document's `updated`: its newest entry's (or marker's), never the clock."""
+    stamps = [e.updated for e in entries] + [t.when for t in tombstones]
+    return max(stamps, default=EPOCH)
+
+
+def reading_order(entries: list[Entry]) -> tuple[Entry, ...]:
+    """Newest publication first; ties broken by id so that the order never flips."""
+    return tuple(sorted(entries, key=lambda e: (e.published, e.id), reverse=True))
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _line(value: str | None) -> str | None:
+    return (one_line(value) or None) if value else None
+
+
+def _html(value: str | None) -> str | None:
+    return (clean_text(value).strip() or None) if value else None

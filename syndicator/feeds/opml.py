@@ -1,0 +1,25 @@
+"""index.opml: every feed we write, grouped by format, for importing into a reader."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from xml.etree import ElementTree as ET
+
+from syndicator.feeds.paging import Scope
+
+_FORMATS = (("atom", "Atom 1.0", "atom"), ("rss", "RSS 2.0", "rss"),
+            ("json", "JSON Feed 1.1", "json"))
+
+
+def opml_bytes(title: str, scopes: Sequence[Scope], feeds_url: str, home_url: str) -> bytes:
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = title
+    body = ET.SubElement(root, "body")
+    for ext, label, version in _FORMATS:
+        group = ET.SubElement(body, "outline", text=label, title=label)
+        for s in scopes:
+            ET.SubElement(group, "outline", type="rss", version=version, text=s.title,
+                          title=s.title, xmlUrl=f"{feeds_url}/{s.stem}.{ext}", htmlUrl=home_url)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
