@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syndicator.dburl import redacted
+from syndicator.delivery.service import queue_immediate
 from syndicator.errors import SyndicatorError, TransientError
 from syndicator.ingest.poll import Poller, PollReport
 from syndicator.settings import Settings
@@ -30,9 +31,13 @@ def poll_once(settings: Settings, state: Engine, source: PortalSource | None = N
     if not acquire_lease(state, "poll", OWNER, lease):
         raise PollBusy("another process is polling this state database; try again later")
     try:
-        return Poller(settings, source, state).poll()
+        report = Poller(settings, source, state).poll()
     finally:
         release_lease(state, "poll", OWNER)
+    # Derived from first_seen_at, not from `report`: a crash before this line loses nothing,
+    # the next poll or recovery tick queues the same bulletins.
+    queue_immediate(settings, state)
+    return report
 
 
 def check_all(settings: Settings) -> list[tuple[str, bool, str]]:
@@ -53,4 +58,27 @@ def check_all(settings: Settings) -> list[tuple[str, bool, str]]:
                         f"{source.display_url} table {settings.source.table!r}"))
     except SyndicatorError as exc:
         results.append(("source database", False, str(exc)))
+    if settings.mail.transport == "smtp":
+        results.append(_check_smtp(settings))
     return results
+
+
+def _check_smtp(settings: Settings) -> tuple[str, bool, str]:
+    """Connect, greet, STARTTLS and log in as configured; nothing is sent."""
+    import asyncio
+
+    from syndicator.delivery.transport import SmtpTransport
+
+    async def probe() -> None:
+        client = await SmtpTransport(settings.smtp).connect()
+        await client.quit()
+
+    s = settings.smtp
+    where = f"{s.host}:{s.port} ({s.security}{', login' if s.username else ''})"
+    try:
+        asyncio.run(probe())
+    except SyndicatorError as exc:
+        return ("smtp server", False, str(exc))
+    except Exception as exc:  # quit() after a good login failing is still worth a line
+        return ("smtp server", False, f"{where}: {type(exc).__name__}: {exc}")
+    return ("smtp server", True, where)
