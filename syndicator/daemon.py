@@ -26,7 +26,7 @@ from syndicator.web.app import create_app
 log = structlog.get_logger(__name__)
 
 # Which jobs of other layers are wired in this build (see schedule.build_scheduler).
-FEATURES: frozenset[str] = frozenset()
+FEATURES: frozenset[str] = frozenset({"feeds", "delivery"})
 # SIGTERM to exit must stay under 10 s (the contract; Docker's default kill delay).
 DRAIN_SECONDS = 6.0
 HTTP_CLOSE_SECONDS = 2.0

@@ -52,9 +52,10 @@ class Jobs:
         start = time.monotonic()
         try:
             result = await work()
-        except SyndicatorError as exc:
+        except (SyndicatorError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            # Expected in operation (a database or server away): one line, no traceback.
             metrics.job_failed(job, time.monotonic() - start)
-            log.warning("job.failed", job=job, error=str(exc), error_type=type(exc).__name__)
+            log.warning("job.failed", job=job, error=_reason(exc), error_type=type(exc).__name__)
             raise
         except Exception:
             metrics.job_failed(job, time.monotonic() - start)
@@ -126,7 +127,7 @@ class Jobs:
         self._feeds_forced = False
         report = await asyncio.to_thread(build_all, self.settings, self.engine)
         self._feeds_fingerprint, self._feeds_built_at = fingerprint, time.monotonic()
-        metrics.feeds_rebuilt(_files_written(report))
+        metrics.feeds_rebuilt(len(report.written) + len(report.removed))
 
     # -- digests, recovery -----------------------------------------------------------
     async def digest(self, frequency: str) -> None:
@@ -144,19 +145,31 @@ class Jobs:
         now = datetime.now(timezone.utc)
         await self._run_quietly(lambda: self._guard("recovery", lambda: asyncio.to_thread(
             create_due_runs, self.settings, self.engine, now)))
-        self.wake_delivery.set()
+        self.wake_delivery.set()  # also picks up retries whose backoff just ended
 
     # -- delivery --------------------------------------------------------------------
     async def delivery_loop(self, send_stop: asyncio.Event) -> None:
         """Send what is due, then sleep until woken (poll, digest) or a retry may be due."""
-        from syndicator.delivery.service import deliver_due
-
         idle = max(1.0, min(30.0, min(self.settings.delivery.retry_delays) / 2))
         while not send_stop.is_set():
             self.wake_delivery.clear()
             await self._run_quietly(lambda: self._guard(
-                "deliver", lambda: deliver_due(self.settings, self.engine, send_stop)))
+                "deliver", lambda: self._deliver_if_due(send_stop)))
             await _wait_any(self.wake_delivery, send_stop, timeout=idle)
+
+    async def _deliver_if_due(self, send_stop: asyncio.Event) -> None:
+        """Counting first keeps an idle daemon from opening SMTP sessions every few seconds."""
+        from syndicator import observe
+        from syndicator.delivery.service import SenderBusy, deliver_due
+
+        _, due = await asyncio.to_thread(observe.backlog, self.engine)
+        if not due:
+            return
+        try:
+            await deliver_due(self.settings, self.engine, send_stop)
+        except SenderBusy as exc:  # a `syndicator deliver` run holds the SQLite sender lease
+            log.info("delivery.skipped", reason=str(exc))
+        await asyncio.to_thread(observe.backlog, self.engine)
 
     async def _run_quietly(self, job: Callable[[], Awaitable[Any]]) -> None:
         """Already logged and counted by _guard; a failure must not end the caller."""
@@ -182,16 +195,6 @@ def _bulletins_fingerprint(engine: Engine) -> tuple[Any, ...]:
     query = sa.select(sa.func.count(), sa.func.max(b.c.id), sa.func.max(b.c.changed_at))
     with engine.connect() as conn:
         return tuple(conn.execute(query).one())
-
-
-def _files_written(report: Any) -> int:
-    for name in ("written", "files_written", "changed"):
-        value = getattr(report, name, None)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, (list, tuple, set)):
-            return len(value)
-    return 0
 
 
 def _reason(exc: BaseException) -> str:

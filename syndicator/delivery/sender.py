@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 import structlog
 
+from syndicator import metrics, observe
 from syndicator.delivery.leases import OWNER, take_sender_lease
 from syndicator.delivery.render import Prepared, Renderer, message_id_for
 from syndicator.delivery.transport import Outcome, Transport
@@ -132,14 +133,17 @@ class Sender:
             if self._halted():
                 self._leftover.append(item.claim.id)
                 continue
+            started = time.monotonic()
             outcome = await self._t.send(slot, self._s.mail.from_address, item.email,
                                          item.data or b"", item.name)
+            metrics.send_duration(time.monotonic() - started)
             if outcome.unreachable and self.report.unreachable is None:
                 self.report.unreachable = outcome.reply
                 log.warning("delivery.unreachable", reason=outcome.reply)
             await self._add(item, outcome)
 
     async def _add(self, item: Prepared, outcome: Outcome) -> None:
+        metrics.delivery("skipped" if outcome is SKIP else outcome.status, outcome.code)
         if not self._results:
             self._oldest = time.monotonic()
         self._results.append((item, outcome))
@@ -167,6 +171,8 @@ class Sender:
                 else:
                     self._record_unsent(conn, item, outcome, now)
             outbox.reset_bounces(conn, sent)
+            observe.sent(conn, [i.claim.content_id for i, o in batch
+                                if o is not SKIP and o.status == "sent"], now)
             self.report.runs_completed += run_store.complete_finished(conn, now)
 
     def _record_unsent(self, conn: sa.Connection, item: Prepared, o: Outcome,

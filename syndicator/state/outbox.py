@@ -27,7 +27,8 @@ class Claimed:
     message_id: str | None
 
 
-def _due(now: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
+def due(now: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
+    """Deliveries a sender may claim now (also counted by the daemon before waking one)."""
     pending = deliveries.c.status == "pending"
     if not retry_now:
         pending = sa.and_(pending, deliveries.c.next_attempt_at <= now)
@@ -38,8 +39,8 @@ def _due(now: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
 def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seconds: int,
           retry_now: bool = False) -> list[Claimed]:
     """Take up to `limit` due deliveries; rows locked by another replica are skipped, not waited on."""
-    due = _due(now, retry_now)
-    pick = (sa.select(deliveries.c.id).where(due)
+    due_now = due(now, retry_now)
+    pick = (sa.select(deliveries.c.id).where(due_now)
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit))
     if conn.dialect.name in _LOCKING:
         pick = pick.with_for_update(skip_locked=True)

@@ -24,5 +24,6 @@ def feature_routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
     pages (/subscribe, /confirm, /preferences, /unsubscribe) and web copies of digests
     (/digests/<id>).
     """
-    found: list[BaseRoute] = []
-    return found
+    from syndicator.web import feeds
+
+    return [*feeds.routes(settings)]
