@@ -262,6 +262,38 @@ def deliveries(app: App, run_id: int | None, email: str | None, limit: int,
                    f"{r['message_id'] or '-'}\t{r['last_code'] or ''} {r['last_reply'] or ''}")
 
 
+@cli.command()
+@click.option("--frequency", type=click.Choice(["immediate", "daily", "weekly"]),
+              required=True, help="Which digest to render.")
+@click.option("--large-text", is_flag=True, help="Render the large-text variant.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write FILE.html or FILE.eml (default: HTML on stdout).")
+@pass_app
+@handle_errors
+def preview(app: App, frequency: str, large_text: bool, out: Path | None) -> None:
+    """Render a digest from the state database without sending it."""
+    from syndicator.digests import preview as previews
+    from syndicator.digests.composer import DigestComposer
+    from syndicator.errors import UsageError
+
+    if out is not None and out.suffix.lower() not in (".html", ".htm", ".eml"):
+        raise UsageError(f"--out {out}: the name must end in .html or .eml")
+    composer = DigestComposer(app.settings)
+    shown = previews.build(app.settings, app.state, composer, frequency, large_text)
+    if shown.fallback:
+        click.echo(f"preview: no bulletins were first seen in the last {frequency} period; "
+                   f"showing the {len(shown.digest.bulletins)} newest public ones", err=True)
+    if not shown.digest.bulletins:
+        raise UsageError("there are no public bulletins yet (run `syndicator poll` first)")
+    data = previews.render(composer, shown, as_eml=out is not None and out.suffix == ".eml")
+    if out is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    out.write_bytes(data)
+    click.echo(f"preview: wrote {out} ({len(shown.digest.bulletins)} bulletins, "
+               f"{'large' if large_text else 'standard'} text)", err=True)
+
+
 @cli.group()
 def subscribers() -> None:
     """Manage subscribers."""
