@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +49,7 @@ class JsonFeed:
     items: list[Item]
     version: str = VERSION
     next_url: str | None = None  # pagination: the next older page (our RFC 5005 prev-archive)
-    hubs: list[Hub] = field(default_factory=list)
+    hubs: list[Hub] | None = None
 
 
 def json_bytes(doc: FeedDocument, feeds_url: str) -> bytes:
@@ -58,7 +58,7 @@ def json_bytes(doc: FeedDocument, feeds_url: str) -> bytes:
         description=doc.subtitle, language=doc.language, authors=[Author(doc.author)],
         items=[_item(e) for e in doc.entries],
         next_url=f"{feeds_url}/{doc.prev_archive}.json" if doc.prev_archive else None,
-        hubs=[Hub("WebSub", doc.hub)] if doc.hub else [],
+        hubs=[Hub("WebSub", doc.hub)] if doc.hub else None,
     )
     text = json.dumps(_compact(asdict(feed)), ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")
@@ -83,7 +83,7 @@ def _date(value: datetime) -> str:
 def _compact(value: Any) -> Any:
     """Drops absent optional members: JSON Feed readers treat null and absent differently."""
     if isinstance(value, dict):
-        return {k: _compact(v) for k, v in value.items() if v is not None and v != []}
+        return {k: _compact(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [_compact(v) for v in value]
     return value

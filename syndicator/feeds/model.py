@@ -59,7 +59,7 @@ class FeedDocument:
 def entry_id(host: str, b: Bulletin) -> str:
     """tag: URI (RFC 4151) from what never changes: our host, first sighting, the portal's id."""
     day = b.first_seen_at.astimezone(UTC).date().isoformat()
-    return f"tag:{host},{day}:bulletin/{quote(b.source_id, safe='')}"
+    return f"tag:{host},{day}:bulletin/{quote(clean_text(b.source_id), safe='')}"
 
 
 def host_of(public_base_url: str) -> str:
@@ -70,7 +70,7 @@ def to_entry(host: str, b: Bulletin) -> Entry:
     """Every string is cleaned again here: a feed must stay valid whatever reached the database."""
     return Entry(
         id=entry_id(host, b),
-        title=one_line(b.title) or b.source_id,
+        title=one_line(b.title) or one_line(b.source_id) or str(b.id),
         url=one_line(b.url),
         published=_utc(b.published_at),
         updated=_utc(max(b.changed_at, b.published_at)),

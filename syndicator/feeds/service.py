@@ -21,6 +21,7 @@ from syndicator.feeds.opml import opml_bytes
 from syndicator.feeds.paging import FeedContext, Scope, documents
 from syndicator.feeds.xmlfeeds import atom_bytes, rss_bytes
 from syndicator.settings import Settings
+from syndicator.text import one_line
 
 log = structlog.get_logger(__name__)
 Renderer = Callable[[FeedDocument, str], bytes]
@@ -71,7 +72,7 @@ def render_all(settings: Settings, members: Sequence[Bulletin], now: datetime) -
         for doc in documents(scope, scope_members, ctx):
             for ext, render in RENDERERS.items():
                 files[f"{doc.stem}.{ext}"] = render(doc, feeds_url)
-    title = _messages()["opml_title"].format(site=settings.site.title)
+    title = _messages()["opml_title"].format(site=_site(settings))
     files[names.OPML] = opml_bytes(title, [s for s, _ in scopes], feeds_url, ctx.home_url)
     return files
 
@@ -79,7 +80,7 @@ def render_all(settings: Settings, members: Sequence[Bulletin], now: datetime) -
 def _context(settings: Settings, now: datetime) -> FeedContext:
     return FeedContext(
         host=host_of(settings.base_url), home_url=str(settings.site.url),
-        author=settings.site.title, language=settings.site.language,
+        author=_site(settings), language=settings.site.language,
         page_size=settings.feeds.max_entries,
         hub=str(settings.feeds.websub_hub) if settings.feeds.websub_hub else None,
         tombstones_since=now - timedelta(days=settings.feeds.tombstone_days))
@@ -92,7 +93,7 @@ def _scopes(settings: Settings, members: Sequence[Bulletin]) -> list[tuple[Scope
         if b.category_slug and b.category:
             by_slug.setdefault(b.category_slug, []).append(b)
     text = _messages()
-    site = settings.site.title
+    site = _site(settings)
     base = f"{settings.base_url}/feeds"
     out = [(Scope(names.ALL, f"{base}/{names.ALL}.atom", text["title_all"].format(site=site),
                   text["subtitle_all"].format(site=site)), list(members))]
@@ -105,10 +106,14 @@ def _scopes(settings: Settings, members: Sequence[Bulletin]) -> list[tuple[Scope
     return out
 
 
+def _site(settings: Settings) -> str:
+    return one_line(settings.site.title) or host_of(settings.base_url)
+
+
 def _display_name(group: Sequence[Bulletin]) -> str:
     """Names that fold to one slug may differ in case or accents: the newest public one wins."""
     public = [b for b in group if b.state == "public"] or list(group)
-    return public[-1].category or public[-1].category_slug or ""
+    return one_line(public[-1].category or "") or public[-1].category_slug or ""
 
 
 def _announce(settings: Settings, report: FeedBuildReport) -> None:

@@ -95,9 +95,8 @@ class _History(BaseExtension):
         if self._doc.archive:
             etree.SubElement(feed, f"{{{HISTORY_NS}}}archive")
         for t in self._doc.tombstones:
-            marker = etree.SubElement(feed, f"{{{TOMBSTONE_NS}}}deleted-entry",
-                                      ref=t.ref, when=t.when.isoformat())
-            etree.SubElement(marker, f"{{{ATOM_NS}}}link", rel="alternate", href=t.url)
+            etree.SubElement(feed, f"{{{TOMBSTONE_NS}}}deleted-entry",
+                             ref=t.ref, when=t.when.isoformat())
         return feed
 
     def extend_rss(self, feed: etree._Element) -> etree._Element:

@@ -1,0 +1,171 @@
+"""build_all against real state databases (SQLite, PostgreSQL, MariaDB) and real files."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+import sqlalchemy as sa
+
+from syndicator.feeds.model import entry_id
+from syndicator.feeds.service import build_all
+from syndicator.settings import Settings
+from syndicator.state import bulletins as store
+from tests.feeds_support import T0, assert_valid, bulletin, clean
+
+HOST = "bantin.sonoivu.example"
+
+
+def config(out: Path, **feeds: object) -> Settings:
+    return Settings(public_base_url=f"https://{HOST}",
+                    feeds={"output_dir": str(out), "max_entries": 5, **feeds})
+
+
+def add(state: sa.Engine, numbers: range, at=T0) -> dict[int, int]:
+    """Ingests bulletins as the poller would; returns bulletin number -> our id."""
+    with state.begin() as conn:
+        return {i: store.insert(conn, clean(i), at, notify=True) for i in numbers}
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    """The feed directory (beside, not inside, the SQLite state file's directory)."""
+    return tmp_path / "feeds"
+
+
+def files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+def test_every_file_is_valid_and_a_rebuild_changes_nothing(state: sa.Engine,
+                                                             out: Path) -> None:
+    add(state, range(1, 9))
+    settings = config(out)
+    report = build_all(settings, state, T0 + timedelta(hours=1))
+    first = files(out)
+    assert sorted(report.written) == sorted(first) and not report.unchanged
+    for name, data in first.items():
+        assert_valid(name, data)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in (out).iterdir()}
+    again = build_all(settings, state, T0 + timedelta(hours=5))
+    assert again.written == [] and sorted(again.unchanged) == sorted(first)
+    assert files(out) == first
+    assert {p.name: p.stat().st_mtime_ns for p in (out).iterdir()} == mtimes
+
+
+def test_an_edit_keeps_the_entry_id_and_moves_only_updated(state: sa.Engine,
+                                                           out: Path) -> None:
+    ids = add(state, range(1, 4))
+    settings = config(out)
+    build_all(settings, state, T0)
+    before = feedparser.parse((out / "all.atom").read_bytes()).entries
+    edited_at = T0 + timedelta(days=2)
+    with state.begin() as conn:
+        known = store.known(conn, ["1002"])["1002"]
+        store.update(conn, known, clean(2, title="Thông báo số 2 (đính chính)"), edited_at)
+    report = build_all(settings, state, edited_at)
+    assert "all.atom" in report.written
+    after = {e.id: e for e in feedparser.parse((out / "all.atom").read_bytes()).entries}
+    assert set(after) == {e.id for e in before}
+    edited = after[entry_id(HOST, bulletin(2, first_seen_at=T0))]
+    assert edited.title == "Thông báo số 2 (đính chính)"
+    assert edited.published.startswith("2026-03-02T03:30:00")
+    assert edited.updated.startswith("2026-03-04T01:30:00")
+    feed = feedparser.parse((out / "all.atom").read_bytes()).feed
+    assert feed.updated.startswith("2026-03-04T01:30:00")
+    with state.connect() as conn:
+        assert store.known(conn, ["1002"])["1002"].id == ids[2]
+
+
+def test_a_burst_of_three_times_max_entries_is_reachable_through_archives(
+        state: sa.Engine, out: Path) -> None:
+    add(state, range(1, 6))
+    settings = config(out)
+    build_all(settings, state, T0)
+    add(state, range(6, 21), at=T0 + timedelta(minutes=1))  # 15 = 3 x max_entries at once
+    build_all(settings, state, T0 + timedelta(minutes=1))
+    expected = {entry_id(HOST, bulletin(i, first_seen_at=T0)) for i in range(1, 21)}
+    for ext, reachable in (("atom", _atom_chain), ("rss", _rss_chain), ("json", _json_chain)):
+        assert reachable(out, f"all.{ext}") == expected, ext
+
+
+def _atom_chain(out: Path, name: str) -> set[str]:
+    seen: set[str] = set()
+    while name:
+        parsed = assert_valid(name, (out / name).read_bytes())
+        assert len(parsed.entries) <= 5
+        seen |= {e.id for e in parsed.entries}
+        prev = [ln.href for ln in parsed.feed.links if ln.rel == "prev-archive"]
+        name = prev[0].rsplit("/", 1)[1] if prev else ""
+    return seen
+
+
+def _rss_chain(out: Path, name: str) -> set[str]:
+    seen: set[str] = set()
+    while name:
+        data = (out / name).read_bytes()
+        seen |= {e.id for e in assert_valid(name, data).entries}
+        prev = [ln for ln in feedparser.parse(data).feed.get("links", [])
+                if ln.get("rel") == "prev-archive"]
+        name = prev[0]["href"].rsplit("/", 1)[1] if prev else ""
+    return seen
+
+
+def _json_chain(out: Path, name: str) -> set[str]:
+    seen: set[str] = set()
+    while name:
+        doc = json.loads((out / name).read_bytes())
+        seen |= {i["id"] for i in doc["items"]}
+        name = doc["next_url"].rsplit("/", 1)[1] if "next_url" in doc else ""
+    return seen
+
+
+def test_a_withdrawal_leaves_every_feed_and_is_announced_in_atom(state: sa.Engine,
+                                                                 out: Path) -> None:
+    ids = add(state, range(1, 7))
+    settings = config(out, tombstone_days=10)
+    build_all(settings, state, T0)
+    gone = entry_id(HOST, bulletin(3, first_seen_at=T0))
+    slug = bulletin(3).category_slug
+    assert gone.encode() in (out / f"{slug}.json").read_bytes()
+    withdrawn_at = T0 + timedelta(days=1)
+    with state.begin() as conn:
+        store.withdraw(conn, [ids[3]], withdrawn_at)
+    build_all(settings, state, withdrawn_at)
+    for name, data in files(out).items():
+        assert_valid(name, data)
+        if name.endswith((".rss", ".json")):
+            assert gone.encode() not in data, name
+    for name in ("all.atom", f"{slug}.atom"):
+        parsed = feedparser.parse((out / name).read_bytes())
+        assert gone not in {e.id for e in parsed.entries}
+        assert f'<at:deleted-entry ref="{gone}"'.encode() in (out / name).read_bytes()
+    other = bulletin(4).category_slug
+    assert b"deleted-entry" not in (out / f"{other}.atom").read_bytes()
+    build_all(settings, state, withdrawn_at + timedelta(days=11))
+    assert b"deleted-entry" not in (out / "all.atom").read_bytes()
+
+
+def test_a_category_with_only_withdrawn_bulletins_keeps_an_empty_valid_feed(
+        state: sa.Engine, out: Path) -> None:
+    ids = add(state, range(1, 2))
+    with state.begin() as conn:
+        store.withdraw(conn, [ids[1]], T0)
+    build_all(config(out), state, T0)
+    slug = bulletin(1).category_slug
+    parsed = assert_valid(f"{slug}.atom", (out / f"{slug}.atom").read_bytes())
+    assert parsed.entries == []
+
+
+def test_orphaned_files_of_ours_are_removed_and_others_kept(state: sa.Engine,
+                                                            out: Path) -> None:
+    add(state, range(1, 3))
+    out.mkdir()
+    (out / "all.archive-9.atom").write_bytes(b"stale")
+    (out / "README.txt").write_bytes(b"operator's note")
+    report = build_all(config(out), state, T0)
+    assert report.removed == ["all.archive-9.atom"]
+    assert (out / "README.txt").exists()
