@@ -48,7 +48,7 @@ def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seco
     if not ids:
         return []
     # The WHERE repeats `due`: on SQLite (no row locks) a row taken meanwhile is not taken twice.
-    conn.execute(deliveries.update().where(deliveries.c.id.in_(ids), due).values(
+    conn.execute(deliveries.update().where(deliveries.c.id.in_(ids), due_now).values(
         status="sending", lease_owner=token, lease_until=now + timedelta(seconds=lease_seconds),
         attempts=deliveries.c.attempts + 1, updated_at=now))
     rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.run_id,
