@@ -90,3 +90,18 @@ def test_healthcheck_verb_follows_readiness(daemon: Daemon) -> None:
     down = cli(daemon.cwd, env, "healthcheck", "--timeout", "2")
     assert down.returncode == 1
     assert "no answer" in down.stderr
+
+
+def test_check_reports_directories_and_the_port(daemon: Daemon, tmp_path: Path) -> None:
+    daemon.wait_ready()
+    ok = cli(daemon.cwd, daemon.env, "check")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert f"ok   http 127.0.0.1:{daemon.port}: in use by a running syndicator (ready)" in ok.stdout
+    assert "ok   feeds directory:" in ok.stdout and "ok   mail outbox directory:" in ok.stdout
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    bad = cli(daemon.cwd, {**daemon.env, "SYNDICATOR_FEEDS__OUTPUT_DIR": str(blocked / "feeds")},
+              "check")
+    assert bad.returncode == 1
+    assert f"FAIL feeds directory: {blocked / 'feeds'}:" in bad.stdout
