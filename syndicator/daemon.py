@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import structlog
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
 from syndicator import metrics
@@ -100,20 +101,20 @@ class Daemon:
         if server_task.done() and not self.stop.is_set():
             log.error("http.stopped_unexpectedly", error=repr(server_task.exception()))
 
-    async def _shutdown(self, jobs: Jobs, scheduler: object, send_stop: asyncio.Event,
+    async def _shutdown(self, jobs: Jobs, scheduler: AsyncIOScheduler, send_stop: asyncio.Event,
                         delivery: asyncio.Task[None] | None, server: _Server,
                         server_task: asyncio.Task[None], engine: Engine) -> bool:
         """Stop scheduling, let in-flight work finish (bounded), close HTTP."""
         log.info("daemon.stopping")
         self.health.stopping = True
-        scheduler.pause()  # type: ignore[attr-defined]
+        scheduler.pause()
         jobs.stopping.set()
         send_stop.set()  # the sender finishes messages in flight, claims no more
         waits = [jobs.drain(DRAIN_SECONDS)]
         if delivery is not None:
             waits.append(_finish(delivery, DRAIN_SECONDS))
         clean = all(await asyncio.gather(*waits))
-        scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        scheduler.shutdown(wait=False)
         server.should_exit = True
         await _finish(server_task, HTTP_CLOSE_SECONDS + 1)
         if clean:
