@@ -74,7 +74,8 @@ class DatabaseSettings(Section):
 class IngestSettings(Section):
     overlap_seconds: int = Field(default=600, ge=0)
     hot_days: int = Field(default=8, ge=1)
-    sweep_batch: int = Field(default=500, ge=10)
+    hot_limit: int = Field(default=500, ge=10)
+    sweep_batch: int = Field(default=200, ge=10)
     notify_max_age_days: int = Field(default=30, ge=0)
 
 

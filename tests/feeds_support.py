@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,23 @@ def clean(i: int, **over: Any) -> CleanBulletin:
     return CleanBulletin(**values)
 
 
+def _check_rss(root: etree._Element) -> None:
+    """RSS 2.0 has no official schema: the rules of the specification that readers rely on."""
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    channel = root.find("channel")
+    assert channel is not None
+    for required in ("title", "link", "description"):
+        assert (channel.findtext(required) or "").strip(), f"channel {required} is empty"
+    assert channel.findtext("language") == "vi"
+    parsedate_to_datetime(channel.findtext("lastBuildDate"))
+    for item in channel.iter("item"):
+        assert item.findtext("title") or item.findtext("description")
+        guid = item.find("guid")
+        assert guid is not None and guid.get("isPermaLink") == "false" and guid.text
+        stamp = parsedate_to_datetime(item.findtext("pubDate"))
+        assert stamp.utcoffset() is not None
+
+
 @cache
 def atom_schema() -> etree.RelaxNG:
     return etree.RelaxNG(etree.parse(str(DATA / "atom.rng")))
@@ -75,9 +93,13 @@ def assert_valid(name: str, data: bytes) -> Any:
         jsonschema.validate(doc, json_feed_schema())
         assert len({i["id"] for i in doc["items"]}) == len(doc["items"]), "duplicate ids"
         return doc  # feedparser 6 does not read JSON Feed
+    root = etree.fromstring(data)
     if ext == "atom":
         schema = atom_schema()
-        assert schema.validate(etree.fromstring(data)), f"{name}: {schema.error_log}"
+        assert schema.validate(root), f"{name}: {schema.error_log}"
+        assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "vi"
+    if ext == "rss":
+        _check_rss(root)
     parsed = feedparser.parse(data)
     assert parsed.bozo == 0, f"{name}: {parsed.get('bozo_exception')}"
     assert parsed.version in {"atom10", "rss20"}, parsed.version

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 
@@ -44,17 +44,19 @@ def build_all(settings: Settings, engine: sa.Engine, now: datetime | None = None
     now = now or datetime.now(UTC)
     with engine.connect() as conn:
         members = reads.all_in_arrival_order(conn)
-    files = render_all(settings, members, now)
-    out = Path(settings.feeds.output_dir)
+    out = Path(settings.feeds.output_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     writer.sweep_temporary(out)
     report = FeedBuildReport()
-    for name, data in files.items():
-        changed = writer.write_if_changed(out / name, data)
-        (report.written if changed else report.unchanged).append(name)
+    jobs = _jobs(settings, members, now)
+    for job in jobs:
+        changed = _write(out / job.name, job)
+        (report.written if changed else report.unchanged).append(job.name)
+    wanted = {job.name for job in jobs}
     for orphan in sorted(p.name for p in out.iterdir() if names.is_feed_file(p.name)):
-        if orphan not in files:
+        if orphan not in wanted:
             writer.remove(out / orphan)
+            _SEEN.pop(out / orphan, None)
             report.removed.append(orphan)
     log.info("feeds.built", written=len(report.written), unchanged=len(report.unchanged),
              removed=len(report.removed))
@@ -64,17 +66,49 @@ def build_all(settings: Settings, engine: sa.Engine, now: datetime | None = None
 
 def render_all(settings: Settings, members: Sequence[Bulletin], now: datetime) -> dict[str, bytes]:
     """File name -> bytes for everything the feed directory should hold (pure)."""
+    return {job.name: job.render() for job in _jobs(settings, members, now)}
+
+
+@dataclass(frozen=True)
+class _Job:
+    name: str
+    key: int  # within one process, equal keys mean equal bytes
+    render: Callable[[], bytes]
+
+
+# path -> (job key, file identity) after the last write or check: a long-running daemon
+# skips rendering documents that did not change (most archive pages) when the file on disk
+# is still the one it wrote.
+_SEEN: dict[Path, tuple[int, tuple[int, int, int] | None]] = {}
+
+
+def _write(path: Path, job: _Job) -> bool:
+    if _SEEN.get(path) == (job.key, _identity(path)) and _SEEN[path][1] is not None:
+        return False
+    changed = writer.write_if_changed(path, job.render())
+    _SEEN[path] = (job.key, _identity(path))
+    return changed
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _jobs(settings: Settings, members: Sequence[Bulletin], now: datetime) -> list[_Job]:
     ctx = _context(settings, now)
     feeds_url = f"{settings.base_url}/feeds"
     scopes = _scopes(settings, members)
-    files: dict[str, bytes] = {}
-    for scope, scope_members in scopes:
-        for doc in documents(scope, scope_members, ctx):
-            for ext, render in RENDERERS.items():
-                files[f"{doc.stem}.{ext}"] = render(doc, feeds_url)
+    jobs = [_Job(f"{doc.stem}.{ext}", hash((doc, ext, feeds_url)), partial(render, doc, feeds_url))
+            for scope, scope_members in scopes
+            for doc in documents(scope, scope_members, ctx)
+            for ext, render in RENDERERS.items()]
     title = _messages()["opml_title"].format(site=_site(settings))
-    files[names.OPML] = opml_bytes(title, [s for s, _ in scopes], feeds_url, ctx.home_url)
-    return files
+    opml = opml_bytes(title, [s for s, _ in scopes], feeds_url, ctx.home_url)
+    return [*jobs, _Job(names.OPML, hash(opml), lambda: opml)]
 
 
 def _context(settings: Settings, now: datetime) -> FeedContext:

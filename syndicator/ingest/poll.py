@@ -14,7 +14,7 @@ from syndicator.errors import RowError
 from syndicator.ingest.clean import CleanBulletin, clean_row
 from syndicator.settings import Settings
 from syndicator.source.portal import PortalSource, SourceRow
-from syndicator.source.values import as_text
+from syndicator.source.values import as_text, parse_timestamp
 from syndicator.state import bulletins as store
 from syndicator.state.values import get_value, set_value
 from syndicator.text import one_line
@@ -79,26 +79,51 @@ class Poller:
             set_value(conn, WATERMARK, now.isoformat())
 
     def _incremental(self, watermark: datetime, now: datetime, report: PollReport) -> None:
-        since = watermark - timedelta(seconds=self._s.ingest.overlap_seconds)
-        rows = self._source.changed_since(since)
+        ing = self._s.ingest
+        rows = self._source.changed_since(watermark - timedelta(seconds=ing.overlap_seconds))
         with self._engine.connect() as conn:
-            hot = store.hot_source_ids(conn, now - timedelta(days=self._s.ingest.hot_days),
-                                       self._s.feeds.max_entries)
-            verify_after = int(get_value(conn, VERIFY_CURSOR) or 0)
-            verify = store.public_after(conn, verify_after, self._s.ingest.sweep_batch)
+            hot = store.hot(conn, now - timedelta(days=ing.hot_days),
+                            self._s.feeds.max_entries, ing.hot_limit)
+            verify = store.public_after(conn, int(get_value(conn, VERIFY_CURSOR) or 0),
+                                        ing.sweep_batch)
             discover_after = get_value(conn, DISCOVER_CURSOR) or None
-        asked = sorted(set(hot) | {sid for _, sid in verify})
-        rows += self._source.by_ids(asked)
-        discovered = self._source.after(discover_after, self._s.ingest.sweep_batch)
-        rows += discovered
-        gone = set(asked) - {r.source_id for r in rows}
+        checked = {k.source_id: k for k in (*hot, *verify)}
+        keys = self._source.by_ids(sorted(checked), keys_only=True)
+        discovered = self._source.after(discover_after, ing.sweep_batch, keys_only=True)
+        gone = set(checked) - {r.source_id for r in keys}
+        rows += self._full_rows_needed(keys, discovered, checked, {r.source_id for r in rows}, now)
         with self._engine.begin() as conn:
             self._apply(conn, rows, sorted(gone), now, report)
             set_value(conn, WATERMARK, now.isoformat())
-            set_value(conn, VERIFY_CURSOR, str(verify[-1][0] if verify else 0))
-            next_discover = discovered[-1].source_id if len(discovered) == \
-                self._s.ingest.sweep_batch else ""
-            set_value(conn, DISCOVER_CURSOR, next_discover)
+            set_value(conn, VERIFY_CURSOR, str(verify[-1].id if verify else 0))
+            full_page = len(discovered) == ing.sweep_batch
+            set_value(conn, DISCOVER_CURSOR, discovered[-1].source_id if full_page else "")
+
+    def _full_rows_needed(self, keys: list[SourceRow], discovered: list[SourceRow],
+                          checked: dict[str, store.Known], have: set[str],
+                          now: datetime) -> list[SourceRow]:
+        """Read whole rows only where the key columns disagree with our copy."""
+        unknown = [r.source_id for r in discovered if r.source_id not in checked]
+        with self._engine.connect() as conn:
+            known = checked | store.known(conn, unknown)
+        wanted = {r.source_id for r in (*keys, *discovered) if r.source_id not in have
+                  and self._differs(r, known.get(r.source_id), now)}
+        return self._source.by_ids(sorted(wanted)) if wanted else []
+
+    def _differs(self, row: SourceRow, k: store.Known | None, now: datetime) -> bool:
+        status = one_line(as_text(row.values.get("status")) or "")
+        if status != self._s.source.published_status:
+            return k is not None and k.state == "public"
+        try:
+            published = parse_timestamp(row.values.get("published_at"), self._s.tz)
+            raw_updated = row.values.get("updated_at")
+            updated = None if raw_updated in (None, "") else parse_timestamp(raw_updated,
+                                                                             self._s.tz)
+        except ValueError:
+            return True  # the full read reports the row and its field
+        if k is None or (k.state == "public") != (published <= now):
+            return published <= now or k is not None
+        return published != k.published_at or updated != k.source_updated_at
 
     def _apply(self, conn: sa.Connection, rows: Sequence[SourceRow], gone: Iterable[str],
                now: datetime, report: PollReport) -> None:

@@ -18,6 +18,8 @@ from syndicator.source.values import local_naive
 
 FIELDS = ("id", "title", "summary", "body_html", "author", "category", "url",
           "published_at", "updated_at", "status")
+# What decides whether a row needs a full read: cheap to fetch for thousands of rows.
+KEY_FIELDS = ("id", "status", "published_at", "updated_at")
 _BATCH = 500
 
 
@@ -66,19 +68,20 @@ class PortalSource:
                  for f in ("published_at", "updated_at") if f in shape.cols]
         return self._fetch(self._select(shape).where(sa.or_(*conds)))
 
-    def by_ids(self, source_ids: Sequence[str]) -> list[SourceRow]:
-        """The rows with these ids that still exist."""
+    def by_ids(self, source_ids: Sequence[str], keys_only: bool = False) -> list[SourceRow]:
+        """The rows with these ids that still exist (only KEY_FIELDS if keys_only)."""
         shape = self.describe()
         rows: list[SourceRow] = []
         for start in range(0, len(source_ids), _BATCH):
             chunk = [self._bind_id(shape, i) for i in source_ids[start:start + _BATCH]]
-            rows += self._fetch(self._select(shape).where(shape.cols["id"].in_(chunk)))
+            query = self._select(shape, keys_only).where(shape.cols["id"].in_(chunk))
+            rows += self._fetch(query)
         return rows
 
-    def after(self, cursor: str | None, limit: int) -> list[SourceRow]:
+    def after(self, cursor: str | None, limit: int, keys_only: bool = False) -> list[SourceRow]:
         """The next `limit` rows in id order after `cursor` (keyset paging over the key)."""
         shape = self.describe()
-        query = self._select(shape).order_by(shape.cols["id"]).limit(limit)
+        query = self._select(shape, keys_only).order_by(shape.cols["id"]).limit(limit)
         if cursor is not None:
             query = query.where(shape.cols["id"] > self._bind_id(shape, cursor))
         return self._fetch(query)
@@ -96,8 +99,9 @@ class PortalSource:
         self.describe()
 
     @staticmethod
-    def _select(shape: _Shape) -> sa.Select[Any]:
-        return sa.select(*[col.label(field) for field, col in shape.cols.items()])
+    def _select(shape: _Shape, keys_only: bool = False) -> sa.Select[Any]:
+        fields = [f for f in shape.cols if not keys_only or f in KEY_FIELDS]
+        return sa.select(*[shape.cols[f].label(f) for f in fields])
 
     def _fetch(self, query: sa.Select[Any]) -> list[SourceRow]:
         try:

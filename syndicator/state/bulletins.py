@@ -24,14 +24,20 @@ class Known:
     source_id: str
     content_hash: str
     state: str
+    published_at: datetime
+    source_updated_at: datetime | None
+
+
+_KNOWN_COLS = (bulletins.c.id, bulletins.c.source_id, bulletins.c.content_hash,
+               bulletins.c.state, bulletins.c.published_at, bulletins.c.source_updated_at)
 
 
 def known(conn: sa.Connection, source_ids: Sequence[str]) -> dict[str, Known]:
     out: dict[str, Known] = {}
-    cols = (bulletins.c.id, bulletins.c.source_id, bulletins.c.content_hash, bulletins.c.state)
     for start in range(0, len(source_ids), _CHUNK):
         chunk = list(source_ids[start:start + _CHUNK])
-        for row in conn.execute(sa.select(*cols).where(bulletins.c.source_id.in_(chunk))):
+        for row in conn.execute(sa.select(*_KNOWN_COLS)
+                                .where(bulletins.c.source_id.in_(chunk))):
             out[row.source_id] = Known(*row)
     return out
 
@@ -57,21 +63,23 @@ def withdraw(conn: sa.Connection, ids: Sequence[int], now: datetime) -> None:
                      .values(state="withdrawn", withdrawn_at=now, changed_at=now))
 
 
-def hot_source_ids(conn: sa.Connection, seen_since: datetime, newest: int) -> list[str]:
+def hot(conn: sa.Connection, seen_since: datetime, newest: int, limit: int) -> list[Known]:
     """Public bulletins a reader may still be shown: recently seen, or at the top of the feed."""
-    recent = sa.select(bulletins.c.source_id).where(
-        bulletins.c.state == "public", bulletins.c.first_seen_at >= seen_since)
-    top = (sa.select(bulletins.c.source_id).where(bulletins.c.state == "public")
+    public = bulletins.c.state == "public"
+    recent = (sa.select(*_KNOWN_COLS).where(public, bulletins.c.first_seen_at >= seen_since)
+              .order_by(bulletins.c.first_seen_at.desc()).limit(limit))
+    top = (sa.select(*_KNOWN_COLS).where(public)
            .order_by(bulletins.c.published_at.desc()).limit(newest))
-    return sorted(set(conn.scalars(recent)) | set(conn.scalars(top)))
+    rows = {r.id: Known(*r) for q in (recent, top) for r in conn.execute(q)}
+    return list(rows.values())
 
 
-def public_after(conn: sa.Connection, after_id: int, limit: int) -> list[tuple[int, str]]:
+def public_after(conn: sa.Connection, after_id: int, limit: int) -> list[Known]:
     """The next public bulletins by our id, for the rotating verification sweep."""
-    rows = conn.execute(sa.select(bulletins.c.id, bulletins.c.source_id)
+    rows = conn.execute(sa.select(*_KNOWN_COLS)
                         .where(bulletins.c.state == "public", bulletins.c.id > after_id)
                         .order_by(bulletins.c.id).limit(limit))
-    return [(r.id, r.source_id) for r in rows]
+    return [Known(*r) for r in rows]
 
 
 def _content(b: CleanBulletin) -> dict[str, Any]:

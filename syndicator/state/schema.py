@@ -29,7 +29,7 @@ bulletins = sa.Table(
     sa.Column("category", sa.String(191)),
     sa.Column("category_slug", sa.String(191), index=True),
     sa.Column("url", sa.Text, nullable=False),
-    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("published_at", UTCDateTime, nullable=False, index=True),
     sa.Column("source_updated_at", UTCDateTime),
     sa.Column("first_seen_at", UTCDateTime, nullable=False, index=True),
     sa.Column("changed_at", UTCDateTime, nullable=False),

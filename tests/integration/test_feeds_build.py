@@ -169,3 +169,31 @@ def test_orphaned_files_of_ours_are_removed_and_others_kept(state: sa.Engine,
     report = build_all(config(out), state, T0)
     assert report.removed == ["all.archive-9.atom"]
     assert (out / "README.txt").exists()
+
+
+def test_a_daemon_rebuild_renders_only_what_changed_and_repairs_tampered_files(
+        state: sa.Engine, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from syndicator.feeds import service
+
+    add(state, range(1, 13))
+    settings = config(out)
+    build_all(settings, state, T0)
+    rendered: list[str] = []
+
+    def counting(ext: str, render):  # type: ignore[no-untyped-def]
+        def wrapper(doc, feeds_url):  # type: ignore[no-untyped-def]
+            rendered.append(f"{doc.stem}.{ext}")
+            return render(doc, feeds_url)
+        return wrapper
+
+    for ext, render in list(service.RENDERERS.items()):
+        monkeypatch.setitem(service.RENDERERS, ext, counting(ext, render))
+    assert build_all(settings, state, T0).written == []
+    assert rendered == []
+    good = (out / "all.archive-1.rss").read_bytes()
+    (out / "all.archive-1.rss").write_bytes(b"tampered")
+    (out / "all.json").unlink()
+    report = build_all(settings, state, T0)
+    assert sorted(report.written) == ["all.archive-1.rss", "all.json"]
+    assert sorted(rendered) == ["all.archive-1.rss", "all.json"]
+    assert (out / "all.archive-1.rss").read_bytes() == good

@@ -41,6 +41,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_bulletins_category_slug", "bulletins", ["category_slug"])
     op.create_index("ix_bulletins_first_seen_at", "bulletins", ["first_seen_at"])
+    op.create_index("ix_bulletins_published_at", "bulletins", ["published_at"])
     op.create_index("ix_bulletins_state", "bulletins", ["state"])
     op.create_table(
         "subscribers",

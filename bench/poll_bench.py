@@ -1,0 +1,215 @@
+"""Poll cost against a 1,000,000-row PostgreSQL portal table, beside a plain indexed query.
+
+Usage: .venv/bin/python bench/poll_bench.py [--rows 1000000] [--admin-url postgresql://...]
+Creates two scratch databases (portal, state), fills them, measures, drops them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from syndicator import logs  # noqa: E402
+from syndicator.dburl import create_engine  # noqa: E402
+from syndicator.ingest.clean import clean_row  # noqa: E402
+from syndicator.ingest.poll import WATERMARK, Poller  # noqa: E402
+from syndicator.settings import Settings  # noqa: E402
+from syndicator.source.portal import PortalSource, SourceRow  # noqa: E402
+from syndicator.state.db import upgrade  # noqa: E402
+from syndicator.state.values import get_value, set_value  # noqa: E402
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
+SPACING = 300
+PROFILE = "--profile" in sys.argv
+CATEGORIES = ["Thi đua - Khen thưởng", "Tổ chức bộ máy", "Cải cách hành chính",
+              "Chuyển đổi số", "Công chức, viên chức", "Văn thư - Lưu trữ"]
+
+
+def portal_row(i: int, settings: Settings) -> dict[str, object]:
+    # One bulletin every SPACING seconds back from NOW (a busy portal publishes ~20 a day).
+    published = (NOW - timedelta(seconds=SPACING * i)).astimezone(settings.tz).replace(tzinfo=None)
+    return {"id": i, "title": f"Thông báo số {i} của Sở Nội vụ về công tác cán bộ",
+            "summary": f"Tóm tắt bản tin {i}.",
+            "body_html": f"<p>Nội dung bản tin số {i}, gồm nhiều đoạn văn.</p><p>Đoạn hai.</p>",
+            "author": "Thanh Thuyên", "category": CATEGORIES[i % len(CATEGORIES)],
+            "url": f"https://portal.example/tin/{i}", "published_at": published,
+            "updated_at": published, "status": "published"}
+
+
+def copy_rows(engine: sa.Engine, table: str, cols: list[str], rows: list[list[object]]) -> None:
+    buf = io.StringIO()
+    for r in rows:
+        buf.write("\t".join("\\N" if v is None else str(v).replace("\t", " ") for v in r) + "\n")
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cur:
+            with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                copy.write(buf.getvalue())
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def fill(settings: Settings, portal: sa.Engine, state: sa.Engine, n: int) -> None:
+    portal_cols = list(portal_row(0, settings))
+    with portal.begin() as conn:
+        conn.execute(sa.text(
+            "CREATE TABLE bulletins (id integer PRIMARY KEY, title text, summary text, "
+            "body_html text, author text, category text, url text, published_at timestamp, "
+            "updated_at timestamp, status text)"))
+    state_cols = ["source_id", "title", "summary", "body_html", "author", "category",
+                  "category_slug", "url", "published_at", "source_updated_at", "first_seen_at",
+                  "changed_at", "content_hash", "revision", "state", "notify"]
+    batch = 50_000
+    for start in range(1, n + 1, batch):
+        rows = [portal_row(i, settings) for i in range(start, min(start + batch, n + 1))]
+        copy_rows(portal, "bulletins", portal_cols, [[r[c] for c in portal_cols] for r in rows])
+        cleaned = [clean_row(SourceRow(str(r["id"]), r), settings.tz, "https://portal.example/")
+                   for r in rows]
+        copy_rows(state, "bulletins", state_cols, [[
+            b.source_id, b.title, b.summary, b.body_html, b.author, b.category, b.category_slug,
+            b.url, b.published_at.replace(tzinfo=None), b.source_updated_at.replace(tzinfo=None),
+            b.published_at.replace(tzinfo=None), b.published_at.replace(tzinfo=None),
+            b.content_hash, 1, "public", "true"] for b in cleaned])
+        print(f"  filled {min(start + batch - 1, n):,} rows", file=sys.stderr)
+    with portal.begin() as conn:
+        conn.execute(sa.text("ANALYZE bulletins"))
+    with state.begin() as conn:
+        conn.execute(sa.text("ANALYZE bulletins"))
+        set_value(conn, WATERMARK, NOW.isoformat())
+
+
+def timed(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--spacing", type=int, default=300,
+                    help="seconds between two bulletins in the generated history")
+    ap.add_argument("--profile", action="store_true", help="print a profile of 10 polls")
+    ap.add_argument("--keep", action="store_true", help="keep the databases (prints their URLs)")
+    ap.add_argument("--reuse", help="PORTAL_URL,STATE_URL of databases kept by --keep")
+    args = ap.parse_args()
+    global SPACING
+    SPACING = args.spacing
+    logs.configure("warning", "console")
+    if args.reuse:
+        portal_url, state_url = args.reuse.split(",")
+        measure(portal_url, state_url, args.rows)
+        return
+    admin = create_engine(args.admin_url, "admin", isolation_level="AUTOCOMMIT")
+    names = [f"syn_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    urls = [sa.make_url(args.admin_url).set(database=n).render_as_string(False) for n in names]
+    try:
+        run(args.rows, *urls)
+    finally:
+        if args.keep:
+            print(f"kept: --reuse {urls[0]},{urls[1]}")
+            return
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def run(n: int, portal_url: str, state_url: str) -> None:
+    settings = Settings(source={"url": portal_url}, database={"url": state_url})
+    portal = create_engine(portal_url, "portal")
+    state = create_engine(state_url, "state")
+    upgrade(state)
+    t0 = time.perf_counter()
+    fill(settings, portal, state, n)
+    print(f"setup: {n:,} rows in portal and state in {time.perf_counter() - t0:.0f} s "
+          f"(one bulletin every {SPACING} s; hot set capped at {settings.ingest.hot_limit})")
+    measure(portal_url, state_url, n)
+
+
+def measure(portal_url: str, state_url: str, n: int) -> None:
+    settings = Settings(source={"url": portal_url}, database={"url": state_url})
+    portal = create_engine(portal_url, "portal")
+    state = create_engine(state_url, "state")
+    with state.connect() as conn:
+        clock = [datetime.fromisoformat(get_value(conn, WATERMARK) or NOW.isoformat())]
+        n = int(conn.scalar(sa.text("SELECT max(CAST(source_id AS integer)) FROM bulletins")))
+    source = PortalSource(settings.source, settings.tz)
+    poller = Poller(settings, source, state, clock=lambda: clock[0])
+
+    def poll() -> None:
+        clock[0] += timedelta(seconds=60)
+        report = poller.poll()
+        assert not report.new and not report.withdrawn, report
+
+    def plain() -> None:
+        since = (clock[0] - timedelta(minutes=10)).astimezone(settings.tz).replace(tzinfo=None)
+        with portal.connect() as conn:
+            conn.execute(sa.text("SELECT * FROM bulletins WHERE updated_at >= :s"),
+                         {"s": since}).all()
+
+    def report(label: str) -> None:
+        poll()  # warm
+        plain()
+        polls, plains = timed(poll, 21), timed(plain, 21)
+        p, q = statistics.median(polls), statistics.median(plains)
+        print(f"{label}: no-change poll median {p:.1f} ms (min {min(polls):.1f}); "
+              f"plain indexed query median {q:.2f} ms (min {min(plains):.2f}); "
+              f"ratio of medians {p / q:.0f}x")
+
+    with portal.begin() as conn:
+        indexed = conn.scalar(sa.text(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'bulletins'")) > 1
+    if not indexed:
+        report("without indexes on the portal's timestamps (only its primary key)")
+        with portal.begin() as conn:
+            conn.execute(sa.text("CREATE INDEX ON bulletins (updated_at)"))
+            conn.execute(sa.text("CREATE INDEX ON bulletins (published_at)"))
+            conn.execute(sa.text("ANALYZE bulletins"))
+    report("with indexes on updated_at and published_at")
+    if PROFILE:
+        import cProfile
+        import pstats
+        prof = cProfile.Profile()
+        prof.enable()
+        timed(poll, 10)
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+
+    for attempt in range(3):
+        base = n + 1 + attempt * 1000  # after the highest id so far
+        rows = []
+        for i in range(base, base + 1000):
+            r = portal_row(i, settings)
+            r["published_at"] = r["updated_at"] = (clock[0] - timedelta(seconds=5)).astimezone(
+                settings.tz).replace(tzinfo=None)
+            rows.append(r)
+        cols = list(rows[0])
+        copy_rows(portal, "bulletins", cols, [[r[c] for c in cols] for r in rows])
+        clock[0] += timedelta(seconds=60)
+        t0 = time.perf_counter()
+        got = poller.poll()
+        ms = (time.perf_counter() - t0) * 1000
+        assert len(got.new) == 1000, len(got.new)
+        print(f"poll ingesting 1,000 new rows: {ms:.0f} ms ({ms / 1000:.2f} ms per bulletin)")
+
+
+if __name__ == "__main__":
+    main()
