@@ -33,7 +33,6 @@ class Tombstone:
 
     ref: str
     when: datetime
-    url: str
 
 
 @dataclass(frozen=True)
@@ -83,8 +82,7 @@ def to_entry(host: str, b: Bulletin) -> Entry:
 
 
 def to_tombstone(host: str, b: Bulletin) -> Tombstone:
-    return Tombstone(ref=entry_id(host, b), when=_utc(b.withdrawn_at or b.changed_at),
-                     url=one_line(b.url))
+    return Tombstone(ref=entry_id(host, b), when=_utc(b.withdrawn_at or b.changed_at))
 
 
 def newest(entries: tuple[Entry, ...], tombstones: tuple[Tombstone, ...] = ()) -> datetime:

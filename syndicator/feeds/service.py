@@ -14,6 +14,7 @@ import structlog
 import yaml
 
 from syndicator.bulletins import Bulletin
+from syndicator.errors import SyndicatorError
 from syndicator.feeds import names, reads, websub, writer
 from syndicator.feeds.jsonfeed import json_bytes
 from syndicator.feeds.model import FeedDocument, host_of
@@ -45,10 +46,21 @@ def build_all(settings: Settings, engine: sa.Engine, now: datetime | None = None
     with engine.connect() as conn:
         members = reads.all_in_arrival_order(conn)
     out = Path(settings.feeds.output_dir).resolve()
+    report = FeedBuildReport()
+    try:
+        _write_all(out, _jobs(settings, members, now), report)
+    except OSError as exc:
+        raise SyndicatorError(f"cannot write the feeds in {out} (feeds.output_dir): "
+                              f"{exc.strerror or exc}") from None
+    log.info("feeds.built", written=len(report.written), unchanged=len(report.unchanged),
+             removed=len(report.removed))
+    _announce(settings, report)
+    return report
+
+
+def _write_all(out: Path, jobs: list[_Job], report: FeedBuildReport) -> None:
     out.mkdir(parents=True, exist_ok=True)
     writer.sweep_temporary(out)
-    report = FeedBuildReport()
-    jobs = _jobs(settings, members, now)
     for job in jobs:
         changed = _write(out / job.name, job)
         (report.written if changed else report.unchanged).append(job.name)
@@ -58,10 +70,6 @@ def build_all(settings: Settings, engine: sa.Engine, now: datetime | None = None
             writer.remove(out / orphan)
             _SEEN.pop(out / orphan, None)
             report.removed.append(orphan)
-    log.info("feeds.built", written=len(report.written), unchanged=len(report.unchanged),
-             removed=len(report.removed))
-    _announce(settings, report)
-    return report
 
 
 def render_all(settings: Settings, members: Sequence[Bulletin], now: datetime) -> dict[str, bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from syndicator.feeds import names
 from syndicator.settings import Settings
 
 CACHE_CONTROL = "public, max-age=300"
-_NOT_FOUND = Response("Not Found\n", status_code=404, media_type="text/plain")
+CACHE_BYTES = 64 * 1024 * 1024  # beyond this, the least recently served files are dropped
 
 
 @dataclass(frozen=True)
@@ -31,17 +32,19 @@ class _Cached:
 class FeedFiles:
     """Serves the feed directory; the bytes and validators of each file are read once per change."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, budget: int = CACHE_BYTES) -> None:
         self._dir = directory
-        self._cache: dict[str, _Cached] = {}
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._budget = budget
+        self._size = 0
 
     async def serve(self, request: Request) -> Response:
         name = request.path_params["name"]
         if not names.is_feed_file(name):
-            return _NOT_FOUND
+            return _not_found()
         cached = self._load(name)
         if cached is None:
-            return _NOT_FOUND
+            return _not_found()
         if _not_modified(request, cached):
             return Response(status_code=304, headers=cached.headers)
         headers = cached.headers | {"content-type": names.media_type(name)}
@@ -55,11 +58,12 @@ class FeedFiles:
         try:
             st = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
-            self._cache.pop(name, None)
+            self._forget(name)
             return None
         key = (st.st_ino, st.st_mtime_ns, st.st_size)
         cached = self._cache.get(name)
         if cached is not None and cached.key == key:
+            self._cache.move_to_end(name)
             return cached
         return self._read(name, path)
 
@@ -75,8 +79,21 @@ class FeedFiles:
         headers = {"etag": etag, "last-modified": formatdate(mtime, usegmt=True),
                    "cache-control": CACHE_CONTROL}
         cached = _Cached((st.st_ino, st.st_mtime_ns, st.st_size), body, etag, mtime, headers)
+        self._forget(name)
         self._cache[name] = cached
+        self._size += len(body)
+        while self._size > self._budget and len(self._cache) > 1:
+            self._forget(next(iter(self._cache)))
         return cached
+
+    def _forget(self, name: str) -> None:
+        old = self._cache.pop(name, None)
+        if old is not None:
+            self._size -= len(old.body)
+
+
+def _not_found() -> Response:
+    return Response("Not Found\n", status_code=404, media_type="text/plain")
 
 
 class _HeadResponse(Response):
