@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import socket
+from importlib.metadata import version
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def test_live_ready_metrics_then_sigterm_exits_zero(daemon: Daemon) -> None:
     # The demo portal holds 13 rows: 11 public and recent (announced), 2 not public.
     assert samples[("syndicator_bulletins_ingested_total", (("kind", "new"),))] == 11
     assert samples[("syndicator_ready", ())] == 1
+    assert samples[("syndicator_build_info", (("version", version("syndicator")),))] == 1
     assert samples[("syndicator_job_last_success_timestamp_seconds", (("job", "poll"),))] > 0
     names = {f.name for f in text_string_to_metric_families(response.text)}
     assert {"syndicator_deliveries", "syndicator_delivery_queue_depth",
