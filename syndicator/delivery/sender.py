@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 # with it to prove that it would notice lost mail. Never set outside tests.
 UNSAFE_MARK_SENT_FIRST = False
 
+_COMPLETE_EVERY = 2.0  # seconds between checks for runs whose deliveries are all final
 SKIP = Outcome("retry", None, "")  # placeholder outcome for skipped deliveries
 
 
@@ -92,6 +93,7 @@ class Sender:
         self._results: list[tuple[Prepared, Outcome]] = []
         self._has_results = asyncio.Event()
         self._closing = False
+        self._checked = time.monotonic()
         self._leftover: list[int] = []
         self.report = DeliverReport()
 
@@ -113,6 +115,7 @@ class Sender:
             self._has_results.set()
             await recorder
             await asyncio.to_thread(self._release)
+            await asyncio.to_thread(with_retries, self._complete_runs)
             await self._t.close()
         self.report.stopped = self._stop.is_set()
         self.report.seconds = round(time.monotonic() - started, 3)
@@ -208,23 +211,32 @@ class Sender:
         """One transaction for a batch of results; counted in the report once committed."""
         now = utcnow()
         sent: list[int] = []
+        accepted: list[tuple[int, int | None, str]] = []
         tally: Counter[str] = Counter()
         with self._engine.begin() as conn:
             for item, outcome in batch:
                 if UNSAFE_MARK_SENT_FIRST and outcome is not SKIP and outcome.reply != "unsafe":
                     continue
                 if outcome.status == "sent":
-                    outbox.mark_sent(conn, item.claim.id, outcome.code, outcome.reply, now)
+                    accepted.append((item.claim.id, outcome.code, outcome.reply))
                     sent.append(item.claim.subscriber_id)
                     tally["sent"] += 1
                 else:
                     tally[self._record_unsent(conn, item, outcome, now)] += 1
+            outbox.mark_sent(conn, accepted, now)
             outbox.reset_bounces(conn, sent)
-            tally["runs_completed"] += run_store.complete_finished(conn, now)
+            if time.monotonic() - self._checked > _COMPLETE_EVERY:
+                # Checked now and then, and at the end of the round: it reads the whole run.
+                self._checked = time.monotonic()
+                tally["runs_completed"] += run_store.complete_finished(conn, now)
         for name, count in tally.items():
             setattr(self.report, name, getattr(self.report, name) + count)
         observe.sent(self._engine, [i.claim.content_id for i, o in batch
                                     if o is not SKIP and o.status == "sent"], now)
+
+    def _complete_runs(self) -> None:
+        with self._engine.begin() as conn:
+            self.report.runs_completed += run_store.complete_finished(conn, utcnow())
 
     def _record_unsent(self, conn: sa.Connection, item: Prepared, o: Outcome,
                        now: datetime) -> str:

@@ -53,6 +53,7 @@ class FeedDocument:
     archive: bool = False  # RFC 5005 fh:archive: a page of older entries
     prev_archive: str | None = None  # stem of the next older archive page
     hub: str | None = None  # WebSub hub URL
+    reader_note: str = ""  # for a person who opens the raw document (JSON Feed user_comment)
 
 
 def entry_id(host: str, b: Bulletin) -> str:

@@ -234,3 +234,26 @@ async def test_second_sqlite_sender_is_refused(sqlite_url: str, tmp_path: Path) 
         set_value(conn, SENDER_LEASE, f"{dead}|{datetime.now(UTC).timestamp() + 300}")
     await service.deliver_due(settings, engine, asyncio.Event())
     engine.dispose()
+
+
+async def test_dkim_signature_covers_list_unsubscribe_and_verifies(state: sa.Engine,
+                                                                    tmp_path: Path) -> None:
+    import dkim
+
+    data_dir = Path(__file__).resolve().parents[1] / "data"
+    add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "a@example.gov.vn")
+    settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail"),
+                              "dkim_selector": "test",
+                              "dkim_private_key": (data_dir / "dkim-test-key.pem").read_text()},
+                        security={"secret_key": "k" * 32})
+    service.run_digest(settings, state, "daily", NOW)
+    assert (await service.deliver_due(settings, state, asyncio.Event())).sent == 1
+    message = next((tmp_path / "mail").glob("*.eml")).read_bytes()
+    public = (data_dir / "dkim-test-key.pub.b64").read_text().strip()
+    txt = f"v=DKIM1; k=rsa; p={public}".encode()
+    assert dkim.verify(message, dnsfunc=lambda name, timeout=5: txt)
+    signed = message.split(b"\r\n\r\n", 1)[0].split(b"h=", 1)[1].split(b";", 1)[0]
+    assert b"list-unsubscribe" in signed.replace(b"\r\n", b"").replace(b" ", b"").lower()
+    tampered = message.replace(b"List-Unsubscribe-Post:", b"X-Removed:", 1)
+    assert not dkim.verify(tampered, dnsfunc=lambda name, timeout=5: txt)

@@ -173,7 +173,7 @@ def test_orphaned_files_of_ours_are_removed_and_others_kept(state: sa.Engine,
 
 def test_a_daemon_rebuild_renders_only_what_changed_and_repairs_tampered_files(
         state: sa.Engine, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from syndicator.feeds import service
+    from syndicator.feeds import build
 
     add(state, range(1, 13))
     settings = config(out)
@@ -186,8 +186,8 @@ def test_a_daemon_rebuild_renders_only_what_changed_and_repairs_tampered_files(
             return render(doc, feeds_url)
         return wrapper
 
-    for ext, render in list(service.RENDERERS.items()):
-        monkeypatch.setitem(service.RENDERERS, ext, counting(ext, render))
+    for ext, render in list(build.RENDERERS.items()):
+        monkeypatch.setitem(build.RENDERERS, ext, counting(ext, render))
     assert build_all(settings, state, T0).written == []
     assert rendered == []
     good = (out / "all.archive-1.rss").read_bytes()

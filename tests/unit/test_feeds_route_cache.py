@@ -14,7 +14,7 @@ from syndicator.web.feeds import FeedFiles
 
 def client(directory: Path, budget: int) -> tuple[httpx.AsyncClient, FeedFiles]:
     files = FeedFiles(directory, budget=budget)
-    app = Starlette(routes=[Route("/feeds/{name}", files.serve, methods=["GET", "HEAD"])])
+    app = Starlette(routes=[Route("/feeds/{name}", files, methods=["GET", "HEAD"])])
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t"), files
 
 
