@@ -127,6 +127,7 @@ class Refusing:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.close()
+        # asyncio servers are not thread-safe: close on the loop's own thread, then stop it.
+        self._loop.call_soon_threadsafe(self._server.close)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
