@@ -174,9 +174,13 @@ def test_latency_publication_to_mail_at_default_poll_interval(
             TITLE in text for _, text in handler.texts_to(IMMEDIATE)), timeout=120)
         arrived = next(t for t, text in handler.texts_to(IMMEDIATE) if TITLE in text)
         latency = arrived - published
-        record_property("publication_to_mail_seconds", round(latency, 1))
-        print(f"\npublication -> immediate mail: {latency:.1f} s (poll interval 60 s)")
-        assert latency < 60 + 30
         assert daemon.stop()[0] == 0
+        found = next(datetime.fromisoformat(e["timestamp"]).timestamp()
+                     for e in daemon.log_events()
+                     if e["event"] == "poll.done" and e["new"] == 1)
+        record_property("publication_to_mail_seconds", round(latency, 1))
+        print(f"\npublication -> immediate mail: {latency:.1f} s (poll interval 60 s), "
+              f"of which {arrived - found:.2f} s from the poll that found it to the server's 250")
+        assert latency < 60 + 30
     finally:
         daemon.kill()
