@@ -132,6 +132,9 @@ class Sender:
                 if item.skip is not None:
                     await self._add(item, SKIP)
                     continue
+                if item.error is not None:
+                    await self._add(item, Outcome("retry", None, item.error))
+                    continue
                 if UNSAFE_MARK_SENT_FIRST:
                     await asyncio.to_thread(self._record, [(item, Outcome("sent", 0, "unsafe"))])
                 await self._queue.put(item)
@@ -142,7 +145,10 @@ class Sender:
     def _claim_once(self) -> list[Prepared]:
         now = utcnow()
         if self._engine.dialect.name == "sqlite":  # renew the one-sender lease while busy
-            take_sender_lease(self._engine, self._s.delivery.lease_seconds, now)
+            holder = take_sender_lease(self._engine, self._s.delivery.lease_seconds, now)
+            if holder is not None:
+                self.report.unreachable = f"the SQLite sender lease passed to {holder}"
+                return []
         with self._engine.begin() as conn:
             claims = outbox.claim(conn, OWNER, now, self._batch, self._s.delivery.lease_seconds,
                                   self._retry_now)
