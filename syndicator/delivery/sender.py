@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
@@ -28,6 +28,7 @@ log = structlog.get_logger(__name__)
 # with it to prove that it would notice lost mail. Never set outside tests.
 UNSAFE_MARK_SENT_FIRST = False
 
+STOP_GRACE = 7.0  # seconds an SMTP transaction may still take after stop (exit within 10 s)
 _COMPLETE_EVERY = 2.0  # seconds between checks for runs whose deliveries are all final
 SKIP = Outcome("retry", None, "")  # placeholder outcome for skipped deliveries
 
@@ -107,6 +108,8 @@ class Sender:
         try:
             await self._produce()
         finally:
+            if self._halted():  # make room for the sentinels: unstarted items go back
+                self._leftover += [i.claim.id for i in self._drain()]
             for _ in workers:
                 await self._queue.put(None)
             await asyncio.gather(*workers, return_exceptions=True)
@@ -171,12 +174,27 @@ class Sender:
             if self._halted():
                 self._leftover.append(item.claim.id)
                 continue
-            outcome = await self._t.send(slot, self._s.mail.from_address, item.email,
-                                         item.data or b"", item.name)
+            outcome = await self._bounded(self._t.send(slot, self._s.mail.from_address,
+                                                       item.email, item.data or b"", item.name))
             if outcome.unreachable and self.report.unreachable is None:
                 self.report.unreachable = outcome.reply
                 log.warning("delivery.unreachable", reason=outcome.reply)
             await self._add(item, outcome)
+
+    async def _bounded(self, sending: Awaitable[Outcome]) -> Outcome:
+        """The send's outcome; once stop is set it gets STOP_GRACE seconds more, then is cut
+        (a retry: the server may have the message, the only duplicate a stop can cause)."""
+        send = asyncio.ensure_future(sending)
+        stopped = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait({send, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if send.done():
+            return send.result()
+        try:
+            return await asyncio.wait_for(send, STOP_GRACE)
+        except asyncio.TimeoutError:
+            log.warning("delivery.send_interrupted", grace_seconds=STOP_GRACE)
+            return Outcome("retry", None, "interrupted by shutdown during the SMTP transaction")
 
     async def _add(self, item: Prepared, outcome: Outcome) -> None:
         self._results.append((item, outcome))

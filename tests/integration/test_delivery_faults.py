@@ -284,3 +284,33 @@ async def test_a_message_that_cannot_be_composed_does_not_stop_the_others(
     assert second.failed == 1
     row = delivery_rows(state)["broken@example.gov.vn"]
     assert row.status == "failed" and "template bug" in row.last_reply
+
+
+async def test_stop_cuts_a_hung_transaction_after_the_grace_period(
+        state: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from syndicator.delivery import sender
+
+    monkeypatch.setattr(sender, "STOP_GRACE", 1.0)
+    add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "hang@example.gov.vn")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    class StopWhileHanging(FaultyHandler):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            loop.call_soon_threadsafe(stop.set)
+            return await super().handle_DATA(server, session, envelope)
+
+    handler = StopWhileHanging(plan={"hang@example.gov.vn": ["hang"]}, hang_seconds=20)
+    with SmtpServer(handler) as server:
+        settings = settings_for(server.port, tmp_path)
+        settings = settings.model_copy(update={"smtp": settings.smtp.model_copy(
+            update={"timeout": 30})})
+        service.run_digest(settings, state, "daily", NOW)
+        started = time.monotonic()
+        report = await service.deliver_due(settings, state, stop)
+        assert time.monotonic() - started < 6 and report.stopped and report.retried == 1
+    row = delivery_rows(state)["hang@example.gov.vn"]
+    assert (row.status, row.attempts) == ("pending", 1)
