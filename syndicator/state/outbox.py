@@ -38,7 +38,7 @@ def due(now: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
 
 def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seconds: int,
           retry_now: bool = False) -> list[Claimed]:
-    """Take up to `limit` due deliveries; rows locked by another replica are skipped, not waited on."""
+    """Take up to `limit` due deliveries; rows another replica has locked are skipped."""
     due_now = due(now, retry_now)
     pick = (sa.select(deliveries.c.id).where(due_now)
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit))
