@@ -29,7 +29,9 @@ log = structlog.get_logger(__name__)
 # Which jobs of other layers are wired in this build (see schedule.build_scheduler).
 FEATURES: frozenset[str] = frozenset({"feeds", "delivery"})
 # SIGTERM to exit must stay under 10 s (the contract; Docker's default kill delay).
-DRAIN_SECONDS = 6.0
+# The sender gives an SMTP transaction in flight 7 s (delivery.sender.STOP_GRACE), then
+# records it as a retry; HTTP closes meanwhile, in parallel.
+DRAIN_SECONDS = 8.0
 HTTP_CLOSE_SECONDS = 2.0
 
 
@@ -120,13 +122,13 @@ class Daemon:
         scheduler.pause()
         jobs.stopping.set()
         send_stop.set()  # the sender finishes messages in flight, claims no more
+        server.should_exit = True  # a stopping replica takes no more requests
         waits = [jobs.drain(DRAIN_SECONDS)]
         if delivery is not None:
             waits.append(_finish(delivery, DRAIN_SECONDS))
-        clean = all(await asyncio.gather(*waits))
+        *drained, _ = await asyncio.gather(*waits, _finish(server_task, HTTP_CLOSE_SECONDS + 1))
+        clean = all(drained)
         scheduler.shutdown(wait=False)
-        server.should_exit = True
-        await _finish(server_task, HTTP_CLOSE_SECONDS + 1)
         if clean:
             await asyncio.to_thread(engine.dispose)
         log.info("daemon.stopped", clean=clean)

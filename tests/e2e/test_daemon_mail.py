@@ -184,3 +184,19 @@ def test_latency_publication_to_mail_at_default_poll_interval(
         assert latency < 60 + 30
     finally:
         daemon.kill()
+
+
+def test_sigterm_with_a_hung_smtp_server_still_exits_zero_within_10_s(
+        tmp_path: Path, smtp: tuple[SmtpServer, TimedHandler]) -> None:
+    server, handler = smtp
+    handler.hold_first = 60.0  # the server never answers the first DATA in time
+    daemon = _start(tmp_path, server.port, poll__interval_seconds="2")
+    try:
+        daemon.wait_for("a send in progress", handler.data_started.is_set)
+        code, seconds = daemon.stop(signal.SIGTERM)
+        assert code == 0 and seconds < 10
+        assert "delivery.send_interrupted" in daemon.logs_text()
+        stopped = [e for e in daemon.log_events() if e["event"] == "daemon.stopped"]
+        assert stopped and stopped[0]["clean"] is True  # recorded as a retry, not abandoned
+    finally:
+        daemon.kill()
