@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -196,7 +197,7 @@ def run_bench(args: argparse.Namespace, db: str, port: int, tmp: Path) -> None:
               f"{engine_s:.2f} s = {report.sent / engine_s:.0f}/s; bare aiosmtplib "
               f"{len(messages)} in {bare_s:.2f} s = {len(messages) / bare_s:.0f}/s; "
               f"ratio {bare_s / engine_s:.2f} ({args.connections} connections)")
-    print(f"ratio engine/bare (median of {len(ratios)}): {sorted(ratios)[len(ratios) // 2]:.2f}")
+    print(f"ratio engine/bare (median of {len(ratios)}): {statistics.median(ratios):.2f}")
 
 
 if __name__ == "__main__":

@@ -146,40 +146,31 @@ def check(app: App) -> None:
 
 
 @cli.command()
-@click.option("--frequency", type=click.Choice(["immediate", "daily", "weekly"]),
-              required=True, help="Which digest to render.")
-@click.option("--large-text", is_flag=True, help="Render the large-text variant.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write FILE.html or FILE.eml (default: HTML on stdout).")
-@click.option("--now", "now", metavar="ISO8601",
-              help="Pretend it is this time (naive = the configured time zone).")
 @pass_app
 @handle_errors
-def preview(app: App, frequency: str, large_text: bool, out: Path | None,
-            now: str | None) -> None:
-    """Render a digest from the state database without sending it."""
-    from syndicator.digests import preview as previews
-    from syndicator.digests.composer import DigestComposer
-    from syndicator.errors import UsageError
+def run(app: App) -> None:
+    """The daemon: scheduler and HTTP server, until SIGTERM or SIGINT."""
+    settings = app.settings
+    logs.configure(settings.log.level, settings.log.format, stream=sys.stdout)
+    from syndicator.daemon import run as run_daemon
 
-    if out is not None and out.suffix.lower() not in (".html", ".htm", ".eml"):
-        raise UsageError(f"--out {out}: the name must end in .html or .eml")
-    when = previews.parse_now(now, app.settings.tz) if now else None
-    composer = DigestComposer(app.settings)
-    shown = previews.build(app.settings, app.state, composer, frequency, large_text, when)
-    if shown.fallback:
-        click.echo(f"preview: no bulletins were first seen in the last {frequency} period; "
-                   f"showing the {len(shown.digest.bulletins)} newest public ones", err=True)
-    if not shown.digest.bulletins:
-        raise UsageError("there are no public bulletins yet (run `syndicator poll` first)")
-    data = previews.render(composer, shown,
-                           as_eml=out is not None and out.suffix.lower() == ".eml")
-    if out is None:
-        click.echo(data.decode("utf-8"), nl=False)
-        return
-    out.write_bytes(data)
-    click.echo(f"preview: wrote {out} ({len(shown.digest.bulletins)} bulletins, "
-               f"{'large' if large_text else 'standard'} text)", err=True)
+    try:
+        run_daemon(settings)
+    except KeyboardInterrupt:  # Ctrl-C before the daemon's own handler is in place
+        click.echo("syndicator: interrupted during start", err=True)
+
+
+@cli.command()
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for an answer.")
+@pass_app
+@handle_errors
+def healthcheck(app: App, timeout: float) -> None:
+    """Exit 0 when the local daemon answers ready (for a container HEALTHCHECK)."""
+    from syndicator.healthcheck import probe
+
+    ok, detail = probe(app.settings.http.host, app.settings.http.port, timeout)
+    click.echo(("ready: " if ok else "not ready: ") + detail, err=not ok)
+    sys.exit(0 if ok else 1)
 
 
 @cli.group()
@@ -269,6 +260,43 @@ def deliveries(app: App, run_id: int | None, email: str | None, limit: int,
         click.echo(f"{r['id']}\trun {r['run_id']} {r['frequency']}\t{r['email']}\t"
                    f"{r['status']}\t{r['attempts']}x\t{r['sent_at'] or '-'}\t"
                    f"{r['message_id'] or '-'}\t{r['last_code'] or ''} {r['last_reply'] or ''}")
+
+
+@cli.command()
+@click.option("--frequency", type=click.Choice(["immediate", "daily", "weekly"]),
+              required=True, help="Which digest to render.")
+@click.option("--large-text", is_flag=True, help="Render the large-text variant.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write FILE.html or FILE.eml (default: HTML on stdout).")
+@click.option("--now", "now", metavar="ISO8601",
+              help="Pretend it is this time (naive = the configured time zone).")
+@pass_app
+@handle_errors
+def preview(app: App, frequency: str, large_text: bool, out: Path | None,
+            now: str | None) -> None:
+    """Render a digest from the state database without sending it."""
+    from syndicator.digests import preview as previews
+    from syndicator.digests.composer import DigestComposer
+    from syndicator.errors import UsageError
+
+    if out is not None and out.suffix.lower() not in (".html", ".htm", ".eml"):
+        raise UsageError(f"--out {out}: the name must end in .html or .eml")
+    when = previews.parse_now(now, app.settings.tz) if now else None
+    composer = DigestComposer(app.settings)
+    shown = previews.build(app.settings, app.state, composer, frequency, large_text, when)
+    if shown.fallback:
+        click.echo(f"preview: no bulletins were first seen in the last {frequency} period; "
+                   f"showing the {len(shown.digest.bulletins)} newest public ones", err=True)
+    if not shown.digest.bulletins:
+        raise UsageError("there are no public bulletins yet (run `syndicator poll` first)")
+    data = previews.render(composer, shown,
+                           as_eml=out is not None and out.suffix.lower() == ".eml")
+    if out is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    out.write_bytes(data)
+    click.echo(f"preview: wrote {out} ({len(shown.digest.bulletins)} bulletins, "
+               f"{'large' if large_text else 'standard'} text)", err=True)
 
 
 @cli.group()

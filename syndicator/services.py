@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from syndicator.dburl import redacted
 from syndicator.delivery.service import queue_immediate
-from syndicator.errors import SyndicatorError
+from syndicator.errors import SyndicatorError, TransientError
 from syndicator.ingest.poll import Poller, PollReport
 from syndicator.settings import Settings
 from syndicator.source.portal import PortalSource
@@ -20,12 +20,16 @@ from syndicator.state.values import acquire_lease, release_lease
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+class PollBusy(TransientError):
+    """Another process holds the poll lease (normal with several replicas)."""
+
+
 def poll_once(settings: Settings, state: Engine, source: PortalSource | None = None) -> PollReport:
     """One poll, unless another process is polling the same state database right now."""
     source = source or PortalSource(settings.source, settings.tz)
     lease = max(settings.poll.interval_seconds * 5, 300)
     if not acquire_lease(state, "poll", OWNER, lease):
-        raise SyndicatorError("another process is polling this state database; try again later")
+        raise PollBusy("another process is polling this state database; try again later")
     try:
         report = Poller(settings, source, state).poll()
     finally:
@@ -56,7 +60,9 @@ def check_all(settings: Settings) -> list[tuple[str, bool, str]]:
         results.append(("source database", False, str(exc)))
     if settings.mail.transport == "smtp":
         results.append(_check_smtp(settings))
-    return results
+    from syndicator.checks import local_checks
+
+    return results + local_checks(settings)
 
 
 def _check_smtp(settings: Settings) -> tuple[str, bool, str]:

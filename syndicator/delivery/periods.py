@@ -1,4 +1,4 @@
-"""Digest periods (pure): the last complete daily or weekly period before a moment, in local time."""
+"""Digest periods (pure): the last complete daily or weekly period before a moment, local time."""
 
 from __future__ import annotations
 

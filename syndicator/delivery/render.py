@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+import structlog
 
 from syndicator.delivery.dkim_sign import make_signer
 from syndicator.links import Links
@@ -19,6 +20,8 @@ from syndicator.state import runs as run_store
 from syndicator.state.outbox import Claimed
 from syndicator.state.schema import subscribers
 from syndicator.tokens import Tokens, secret_key
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Prepared:
     message_id: str
     data: bytes | None = None
     skip: str | None = None
+    error: str | None = None  # composing failed: retried like a 4xx, then failed
 
     @property
     def name(self) -> str:
@@ -63,7 +67,16 @@ class Renderer:
     def prepare(self, conn: sa.Connection, claims: Sequence[Claimed]) -> list[Prepared]:
         rows = {r.id: r for r in conn.execute(sa.select(subscribers).where(
             subscribers.c.id.in_([c.subscriber_id for c in claims])))}
-        return [self._one(conn, c, rows[c.subscriber_id]) for c in claims]
+        return [self._safe(conn, c, rows[c.subscriber_id]) for c in claims]
+
+    def _safe(self, conn: sa.Connection, c: Claimed, sub: Any) -> Prepared:
+        # One message that cannot be composed must not stop the others.
+        try:
+            return self._one(conn, c, sub)
+        except Exception as exc:  # noqa: BLE001 - recorded on the delivery, logged
+            log.error("delivery.compose_failed", delivery_id=c.id, error=repr(exc)[:300])
+            reason = f"cannot compose: {exc!r}"[:400]
+            return Prepared(c, sub.email, c.message_id or "", error=reason)
 
     def _one(self, conn: sa.Connection, c: Claimed, sub: Any) -> Prepared:
         mid = c.message_id or message_id_for(c.id, c.run_id, self.host)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 
@@ -56,7 +57,8 @@ def create_run(engine: Engine, period: Period, tz: ZoneInfo, now: datetime) -> R
                       run.status)
 
 
-def _populate(conn, run_id: int, period: Period, tz: ZoneInfo, now: datetime) -> int:  # type: ignore[no-untyped-def]
+def _populate(conn: sa.Connection, run_id: int, period: Period, tz: ZoneInfo,
+              now: datetime) -> int:
     bulletins = bulletin_store.announceable_seen_between(conn, period.start, period.end)
     if not bulletins:
         return 0

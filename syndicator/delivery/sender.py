@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
@@ -14,6 +14,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 import structlog
 
+from syndicator import metrics, observe
 from syndicator.delivery.leases import OWNER, take_sender_lease
 from syndicator.delivery.render import Prepared, Renderer, message_id_for
 from syndicator.delivery.transport import Outcome, Transport
@@ -28,6 +29,7 @@ log = structlog.get_logger(__name__)
 # with it to prove that it would notice lost mail. Never set outside tests.
 UNSAFE_MARK_SENT_FIRST = False
 
+STOP_GRACE = 7.0  # seconds an SMTP transaction may still take after stop (exit within 10 s)
 _COMPLETE_EVERY = 2.0  # seconds between checks for runs whose deliveries are all final
 SKIP = Outcome("retry", None, "")  # placeholder outcome for skipped deliveries
 
@@ -107,6 +109,8 @@ class Sender:
         try:
             await self._produce()
         finally:
+            if self._halted():  # make room for the sentinels: unstarted items go back
+                self._leftover += [i.claim.id for i in self._drain()]
             for _ in workers:
                 await self._queue.put(None)
             await asyncio.gather(*workers, return_exceptions=True)
@@ -132,6 +136,9 @@ class Sender:
                 if item.skip is not None:
                     await self._add(item, SKIP)
                     continue
+                if item.error is not None:
+                    await self._add(item, Outcome("retry", None, item.error))
+                    continue
                 if UNSAFE_MARK_SENT_FIRST:
                     await asyncio.to_thread(self._record, [(item, Outcome("sent", 0, "unsafe"))])
                 await self._queue.put(item)
@@ -142,7 +149,10 @@ class Sender:
     def _claim_once(self) -> list[Prepared]:
         now = utcnow()
         if self._engine.dialect.name == "sqlite":  # renew the one-sender lease while busy
-            take_sender_lease(self._engine, self._s.delivery.lease_seconds, now)
+            holder = take_sender_lease(self._engine, self._s.delivery.lease_seconds, now)
+            if holder is not None:
+                self.report.unreachable = f"the SQLite sender lease passed to {holder}"
+                return []
         with self._engine.begin() as conn:
             claims = outbox.claim(conn, OWNER, now, self._batch, self._s.delivery.lease_seconds,
                                   self._retry_now)
@@ -165,14 +175,32 @@ class Sender:
             if self._halted():
                 self._leftover.append(item.claim.id)
                 continue
-            outcome = await self._t.send(slot, self._s.mail.from_address, item.email,
-                                         item.data or b"", item.name)
+            started = time.monotonic()
+            outcome = await self._bounded(self._t.send(slot, self._s.mail.from_address,
+                                                       item.email, item.data or b"", item.name))
+            metrics.send_duration(time.monotonic() - started)
             if outcome.unreachable and self.report.unreachable is None:
                 self.report.unreachable = outcome.reply
                 log.warning("delivery.unreachable", reason=outcome.reply)
             await self._add(item, outcome)
 
+    async def _bounded(self, sending: Awaitable[Outcome]) -> Outcome:
+        """The send's outcome; once stop is set it gets STOP_GRACE seconds more, then is cut
+        (a retry: the server may have the message, the only duplicate a stop can cause)."""
+        send = asyncio.ensure_future(sending)
+        stopped = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait({send, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if send.done():
+            return send.result()
+        try:
+            return await asyncio.wait_for(send, STOP_GRACE)
+        except asyncio.TimeoutError:
+            log.warning("delivery.send_interrupted", grace_seconds=STOP_GRACE)
+            return Outcome("retry", None, "interrupted by shutdown during the SMTP transaction")
+
     async def _add(self, item: Prepared, outcome: Outcome) -> None:
+        metrics.delivery("skipped" if outcome is SKIP else outcome.status, outcome.code)
         self._results.append((item, outcome))
         self._has_results.set()
 
@@ -227,6 +255,8 @@ class Sender:
                 tally["runs_completed"] += run_store.complete_finished(conn, now)
         for name, count in tally.items():
             setattr(self.report, name, getattr(self.report, name) + count)
+        observe.sent(self._engine, [i.claim.content_id for i, o in batch
+                                    if o is not SKIP and o.status == "sent"], now)
 
     def _complete_runs(self) -> None:
         with self._engine.begin() as conn:

@@ -13,7 +13,7 @@ from syndicator.delivery import leases, periods
 from syndicator.delivery.runs import RunOutcome, create_run, immediate_period
 from syndicator.delivery.sender import DeliverReport, Sender
 from syndicator.delivery.transport import make_transport
-from syndicator.errors import SyndicatorError, UsageError
+from syndicator.errors import StateError, SyndicatorError, UsageError
 from syndicator.settings import Settings
 from syndicator.state import outbox
 
@@ -136,6 +136,10 @@ async def deliver_due(settings: Settings, engine: sa.Engine, stop: asyncio.Event
         transport = make_transport(settings.mail, settings.smtp)
         sender = Sender(settings, engine, transport, renderer, stop, retry_now)
         report = await sender.run()
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StateError(f"state database error while sending: {reason} (unrecorded "
+                         "deliveries are retried when their lease expires)") from None
     finally:
         if single:
             leases.drop_sender_lease(engine, datetime.now(timezone.utc))

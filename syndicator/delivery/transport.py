@@ -129,6 +129,9 @@ class SmtpTransport:
         await self._limiter.wait()
         try:
             errors, reply = await client.sendmail(sender, [rcpt], data)
+        except asyncio.CancelledError:
+            self._drop(slot)  # cut mid-transaction: this connection's state is unknown
+            raise
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients[0]
             return _by_code(refused.code, refused.message)

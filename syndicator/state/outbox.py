@@ -27,7 +27,8 @@ class Claimed:
     message_id: str | None
 
 
-def _due(now: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
+def due(now: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
+    """Deliveries a sender may claim now (also counted by the daemon before waking one)."""
     pending = deliveries.c.status == "pending"
     if not retry_now:
         pending = sa.and_(pending, deliveries.c.next_attempt_at <= now)
@@ -37,9 +38,9 @@ def _due(now: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
 
 def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seconds: int,
           retry_now: bool = False) -> list[Claimed]:
-    """Take up to `limit` due deliveries; rows locked by another replica are skipped, not waited on."""
-    due = _due(now, retry_now)
-    pick = (sa.select(deliveries.c.id).where(due)
+    """Take up to `limit` due deliveries; rows another replica has locked are skipped."""
+    due_now = due(now, retry_now)
+    pick = (sa.select(deliveries.c.id).where(due_now)
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit))
     if conn.dialect.name in _LOCKING:
         pick = pick.with_for_update(skip_locked=True)
@@ -47,7 +48,7 @@ def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seco
     if not ids:
         return []
     # The WHERE repeats `due`: on SQLite (no row locks) a row taken meanwhile is not taken twice.
-    conn.execute(deliveries.update().where(deliveries.c.id.in_(ids), due).values(
+    conn.execute(deliveries.update().where(deliveries.c.id.in_(ids), due_now).values(
         status="sending", lease_owner=token, lease_until=now + timedelta(seconds=lease_seconds),
         attempts=deliveries.c.attempts + 1, updated_at=now))
     rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.run_id,

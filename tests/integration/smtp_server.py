@@ -126,7 +126,11 @@ class Refusing:
         self._server = fut.result(10)
         return self
 
+    async def _close(self) -> None:
+        self._server.close()  # in the server's own loop: asyncio servers are not thread-safe
+
     def __exit__(self, *exc: object) -> None:
-        self._server.close()
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()

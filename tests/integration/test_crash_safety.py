@@ -63,10 +63,22 @@ def prepare(db_url: str, count: int = COUNT) -> sa.Engine:
 
 
 def start(config: Path, *args: str, unsafe: bool = False) -> subprocess.Popen[bytes]:
+    """A sender process; its output goes to files (a full pipe would stall it)."""
     cmd = [sys.executable, "-m", "tests.integration.sender_main", "--config", str(config), *args]
     if unsafe:
         cmd.append("--unsafe-mark-sent-first")
-    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    n = len(list(config.parent.glob("proc-*.out")))
+    with open(config.parent / f"proc-{n}.out", "wb") as out, \
+            open(config.parent / f"proc-{n}.err", "wb") as err:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=err)
+    proc.out_path = config.parent / f"proc-{n}.out"  # type: ignore[attr-defined]
+    proc.err_path = config.parent / f"proc-{n}.err"  # type: ignore[attr-defined]
+    return proc
+
+
+def output(proc: subprocess.Popen[bytes]) -> tuple[str, str]:
+    return (proc.out_path.read_text(encoding="utf-8"),  # type: ignore[attr-defined]
+            proc.err_path.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
 
 
 def wait_received(handler: FaultyHandler, at_least: int, proc: subprocess.Popen[bytes],
@@ -145,7 +157,7 @@ def test_sigterm_mid_run_zero_duplicates_zero_lost(tmp_path: Path, crash_db: str
         assert proc.poll() is None, "finished before it could be stopped"
         stopped_at = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0, proc.stderr.read().decode() if proc.stderr else ""
+        assert proc.wait(10) == 0, output(proc)[1]
         assert time.monotonic() - stopped_at < 10
         assert in_flight(engine) == set()  # unstarted claims were released
         finish(config)
@@ -170,18 +182,18 @@ def test_three_processes_same_digest_run_send_each_message_once(tmp_path: Path,
             config = write_config(tmp_path, db_url, server.port, rate=0)
             procs = [start(config, "digest", "run", "--frequency", "daily", "--now", NOW_ARG)
                      for _ in range(3)]
-            outs = [p.communicate(timeout=120) for p in procs]
-            assert [p.returncode for p in procs] == [0, 0, 0], [o[1].decode() for o in outs]
+            for p in procs:
+                p.wait(120)
+            outs = [output(p) for p in procs]
+            assert [p.returncode for p in procs] == [0, 0, 0], [o[1] for o in outs]
         counts: dict[str, int] = {}
         for r in handler.received:
             counts[r.rcpt] = counts.get(r.rcpt, 0) + 1
         with engine.connect() as conn:
             states = dict(conn.execute(sa.select(deliveries.c.status, sa.func.count())
                                        .group_by(deliveries.c.status)).all())
-        for o in outs:
-            print(o[1].decode()[-3000:])
-        assert len(counts) == COUNT and set(counts.values()) == {1}, states
-        sent = [int(o[0].decode().split("deliver: ")[1].split()[0]) for o in outs]
+        assert len(counts) == COUNT and set(counts.values()) == {1}, (states, outs)
+        sent = [int(o[0].split("deliver: ")[1].split()[0]) for o in outs]
         assert sum(sent) == COUNT
         print(f"{kind}: three processes sent {sent}")
         engine.dispose()

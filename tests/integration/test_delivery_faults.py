@@ -257,3 +257,60 @@ async def test_dkim_signature_covers_list_unsubscribe_and_verifies(state: sa.Eng
     assert b"list-unsubscribe" in signed.replace(b"\r\n", b"").replace(b" ", b"").lower()
     tampered = message.replace(b"List-Unsubscribe-Post:", b"X-Removed:", 1)
     assert not dkim.verify(tampered, dnsfunc=lambda name, timeout=5: txt)
+
+
+async def test_a_message_that_cannot_be_composed_does_not_stop_the_others(
+        state: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from syndicator.digests.composer import DigestComposer
+
+    add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "broken@example.gov.vn")
+    add_subscriber(state, "fine@example.gov.vn")
+    original = DigestComposer.message
+
+    def message(self: Any, digest: Any, recipient: Any, **kw: Any) -> bytes:
+        if recipient.email.startswith("broken"):
+            raise RuntimeError("template bug")
+        return original(self, digest, recipient, **kw)
+
+    monkeypatch.setattr(DigestComposer, "message", message)
+    settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail")},
+                        delivery={"max_attempts": 2, "retry_delays": [0]},
+                        security={"secret_key": "k" * 32})
+    service.run_digest(settings, state, "daily", NOW)
+    first = await service.deliver_due(settings, state, asyncio.Event())
+    assert (first.sent, first.retried) == (1, 1)
+    second = await service.deliver_due(settings, state, asyncio.Event())
+    assert second.failed == 1
+    row = delivery_rows(state)["broken@example.gov.vn"]
+    assert row.status == "failed" and "template bug" in row.last_reply
+
+
+async def test_stop_cuts_a_hung_transaction_after_the_grace_period(
+        state: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from syndicator.delivery import sender
+
+    monkeypatch.setattr(sender, "STOP_GRACE", 1.0)
+    add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "hang@example.gov.vn")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    class StopWhileHanging(FaultyHandler):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            loop.call_soon_threadsafe(stop.set)
+            return await super().handle_DATA(server, session, envelope)
+
+    handler = StopWhileHanging(plan={"hang@example.gov.vn": ["hang"]}, hang_seconds=20)
+    with SmtpServer(handler) as server:
+        settings = settings_for(server.port, tmp_path)
+        settings = settings.model_copy(update={"smtp": settings.smtp.model_copy(
+            update={"timeout": 30})})
+        service.run_digest(settings, state, "daily", NOW)
+        started = time.monotonic()
+        report = await service.deliver_due(settings, state, stop)
+        assert time.monotonic() - started < 6 and report.stopped and report.retried == 1
+    row = delivery_rows(state)["hang@example.gov.vn"]
+    assert (row.status, row.attempts) == ("pending", 1)
