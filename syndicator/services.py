@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syndicator.dburl import redacted
-from syndicator.errors import SyndicatorError
+from syndicator.delivery.service import queue_immediate
+from syndicator.errors import SyndicatorError, TransientError
 from syndicator.ingest.poll import Poller, PollReport
 from syndicator.settings import Settings
 from syndicator.source.portal import PortalSource
@@ -19,16 +20,24 @@ from syndicator.state.values import acquire_lease, release_lease
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+class PollBusy(TransientError):
+    """Another process holds the poll lease (normal with several replicas)."""
+
+
 def poll_once(settings: Settings, state: Engine, source: PortalSource | None = None) -> PollReport:
     """One poll, unless another process is polling the same state database right now."""
     source = source or PortalSource(settings.source, settings.tz)
     lease = max(settings.poll.interval_seconds * 5, 300)
     if not acquire_lease(state, "poll", OWNER, lease):
-        raise SyndicatorError("another process is polling this state database; try again later")
+        raise PollBusy("another process is polling this state database; try again later")
     try:
-        return Poller(settings, source, state).poll()
+        report = Poller(settings, source, state).poll()
     finally:
         release_lease(state, "poll", OWNER)
+    # Derived from first_seen_at, not from `report`: a crash before this line loses nothing,
+    # the next poll or recovery tick queues the same bulletins.
+    queue_immediate(settings, state)
+    return report
 
 
 def check_all(settings: Settings) -> list[tuple[str, bool, str]]:
@@ -49,4 +58,27 @@ def check_all(settings: Settings) -> list[tuple[str, bool, str]]:
                         f"{source.display_url} table {settings.source.table!r}"))
     except SyndicatorError as exc:
         results.append(("source database", False, str(exc)))
+    if settings.mail.transport == "smtp":
+        results.append(_check_smtp(settings))
     return results
+
+
+def _check_smtp(settings: Settings) -> tuple[str, bool, str]:
+    """Connect, greet, STARTTLS and log in as configured; nothing is sent."""
+    import asyncio
+
+    from syndicator.delivery.transport import SmtpTransport
+
+    async def probe() -> None:
+        client = await SmtpTransport(settings.smtp).connect()
+        await client.quit()
+
+    s = settings.smtp
+    where = f"{s.host}:{s.port} ({s.security}{', login' if s.username else ''})"
+    try:
+        asyncio.run(probe())
+    except SyndicatorError as exc:
+        return ("smtp server", False, str(exc))
+    except Exception as exc:  # quit() after a good login failing is still worth a line
+        return ("smtp server", False, f"{where}: {type(exc).__name__}: {exc}")
+    return ("smtp server", True, where)

@@ -84,3 +84,55 @@ state_values = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# One row per (frequency, period start): the database, not the scheduler, decides a run exists.
+digest_runs = sa.Table(
+    "digest_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("frequency", sa.String(16), nullable=False),
+    sa.Column("period_start", UTCDateTime, nullable=False),
+    sa.Column("period_end", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # composing | sending | complete
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime),
+    sa.UniqueConstraint("frequency", "period_start"),
+)
+
+# What a run's digests contained (variant-independent), so /digests/<id> re-renders what was sent.
+digest_contents = sa.Table(
+    "digest_contents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("digest_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("digest_runs.id"), nullable=False),
+    sa.Column("content_key", sa.String(64), nullable=False),  # sha256 of the bulletin ids
+    sa.Column("bulletin_ids", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("run_id", "content_key"),
+)
+
+# The outbox: one row per (run, subscriber); a status machine claimed under a lease.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("digest_runs.id"), nullable=False),
+    sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id"), nullable=False,
+              index=True),
+    sa.Column("content_id", sa.Integer, sa.ForeignKey("digest_contents.id"), nullable=False),
+    # pending | sending | sent | failed | skipped
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("lease_owner", sa.String(120)),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("message_id", sa.String(255)),
+    sa.Column("last_code", sa.Integer),
+    sa.Column("last_reply", sa.String(500)),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("run_id", "subscriber_id"),
+    sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+)

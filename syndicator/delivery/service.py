@@ -1,0 +1,142 @@
+"""Delivery entry points for the CLI and the daemon: create runs, recover, send what is due."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+import structlog
+
+from syndicator.delivery import leases, periods
+from syndicator.delivery.runs import RunOutcome, create_run, immediate_period
+from syndicator.delivery.sender import DeliverReport, Sender
+from syndicator.delivery.transport import make_transport
+from syndicator.errors import SyndicatorError, UsageError
+from syndicator.settings import Settings
+from syndicator.state import outbox
+
+log = structlog.get_logger(__name__)
+
+RECOVERY_DAYS = 7
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """The run of one period: found or created, with how many deliveries it queued."""
+
+    run_id: int
+    frequency: str
+    period_start: datetime
+    period_end: datetime
+    created: bool
+    deliveries: int
+    status: str
+
+
+@dataclass
+class RecoveryReport:
+    runs: list[RunReport] = field(default_factory=list)
+    leases_reclaimed: int = 0
+    purged: int = 0
+
+
+class SenderBusy(SyndicatorError):
+    """Another process is sending from this SQLite database."""
+
+
+def schedule(settings: Settings) -> periods.Schedule:
+    d = settings.digests
+    return periods.Schedule(settings.tz, d.daily_at, d.weekly_on, d.weekly_at)
+
+
+def _report(o: RunOutcome) -> RunReport:
+    return RunReport(o.run_id, o.frequency, o.period_start, o.period_end, o.created,
+                     o.deliveries, o.status)
+
+
+def run_digest(settings: Settings, engine: sa.Engine, frequency: str,
+               now: datetime) -> RunReport:
+    """Create the run of the last complete period ending at or before `now` (idempotent)."""
+    if frequency not in ("daily", "weekly"):
+        raise UsageError(f"frequency must be daily or weekly, not {frequency!r}")
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=settings.tz)
+    period = periods.last_complete(schedule(settings), frequency, now)
+    return _report(create_run(engine, period, settings.tz, datetime.now(timezone.utc)))
+
+
+def queue_immediate(settings: Settings, engine: sa.Engine,
+                    now: datetime | None = None) -> RunReport | None:
+    """One run for bulletins first seen since the last immediate run, if there are any."""
+    now = now or datetime.now(timezone.utc)
+    period = immediate_period(engine, now)
+    if period is None:
+        return None
+    return _report(create_run(engine, period, settings.tz, now))
+
+
+def create_due_runs(settings: Settings, engine: sa.Engine, now: datetime) -> RecoveryReport:
+    """The recovery tick: runs missed in the last 7 days, immediate runs, dead or expired leases."""
+    report = RecoveryReport()
+    when = datetime.now(timezone.utc)
+    for frequency in ("daily", "weekly"):
+        for period in periods.recent(schedule(settings), frequency, now, RECOVERY_DAYS):
+            outcome = create_run(engine, period, settings.tz, when)
+            if outcome.created:
+                report.runs.append(_report(outcome))
+    immediate = queue_immediate(settings, engine, now)
+    if immediate is not None and immediate.created:
+        report.runs.append(immediate)
+    report.leases_reclaimed = reclaim_dead_leases(engine)
+    report.purged = purge(settings, engine, now)
+    return report
+
+
+def reclaim_dead_leases(engine: sa.Engine) -> int:
+    """Claims of a killed process on this host are retried now, not after their lease."""
+    now = datetime.now(timezone.utc)
+    with engine.connect() as conn:
+        dead = [o for o in outbox.live_lease_owners(conn, now) if leases.is_dead_local(o)]
+    if not dead:
+        return 0
+    with engine.begin() as conn:
+        count = outbox.expire_leases(conn, dead, now)
+    log.info("delivery.leases_reclaimed", deliveries=count, owners=len(dead))
+    return count
+
+
+def purge(settings: Settings, engine: sa.Engine, now: datetime) -> int:
+    # Never forget a run the recovery window could re-create (that would send it again).
+    keep = max(settings.delivery.retention_days, RECOVERY_DAYS + 1)
+    with engine.begin() as conn:
+        return outbox.purge_older_than(conn, now - timedelta(days=keep))
+
+
+async def deliver_due(settings: Settings, engine: sa.Engine, stop: asyncio.Event,
+                      retry_now: bool = False) -> DeliverReport:
+    """Send what is due until nothing is due or `stop` is set; raises SenderBusy on SQLite."""
+    from syndicator.delivery.render import Renderer
+
+    single = engine.dialect.name == "sqlite"
+    now = datetime.now(timezone.utc)
+    if single:
+        holder = leases.take_sender_lease(engine, settings.delivery.lease_seconds, now)
+        if holder is not None:
+            raise SenderBusy(f"another process ({holder}) is sending from this SQLite state "
+                             "database; SQLite allows one sender (use PostgreSQL or MariaDB "
+                             "for several)")
+    try:
+        await asyncio.to_thread(reclaim_dead_leases, engine)
+        renderer = await asyncio.to_thread(Renderer, settings, engine)
+        transport = make_transport(settings.mail, settings.smtp)
+        sender = Sender(settings, engine, transport, renderer, stop, retry_now)
+        report = await sender.run()
+    finally:
+        if single:
+            leases.drop_sender_lease(engine, datetime.now(timezone.utc))
+    log.info("delivery.round", sent=report.sent, retried=report.retried,
+             bounced=report.bounced, failed=report.failed, skipped=report.skipped,
+             released=report.released, stopped=report.stopped, seconds=report.seconds)
+    return report

@@ -1,0 +1,161 @@
+"""DigestComposer: digest and confirmation messages as bytes, rendered once, personalised fast."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from syndicator.digests import mime
+from syndicator.digests.mime import Piece, Skeleton
+from syndicator.digests.model import Digest, Recipient
+from syndicator.digests.render import HTML_LIMIT, PERSONAL_RESERVE, Rendered, Renderer
+from syndicator.errors import ConfigError
+from syndicator.settings import Settings
+from syndicator.text import one_line
+
+__all__ = ["Digest", "DigestComposer", "Recipient"]
+
+SLOTS = ("name", "email", "unsubscribe", "preferences", "switch_size", "confirm")
+CACHE_SIZE = 128  # skeletons: (period, category set, variant) combinations in flight
+
+
+class DigestComposer:
+    """Renders each (digest, bulletins, variant) once; message() only fills in a recipient."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._renderer = Renderer(settings)
+        # A per-process secret in the tokens: bulletin text can never spell a placeholder.
+        nonce = secrets.token_hex(8)
+        self._tokens = {slot: f"zq{nonce}{slot.replace('_', '')}qz" for slot in SLOTS}
+        self._cache: OrderedDict[Hashable, Skeleton] = OrderedDict()
+        self._lock = threading.Lock()
+        self._default_name = one_line(str(self._renderer.messages().default_name))
+        self._fixed = self._fixed_headers(settings)
+
+    # --- public surface ---------------------------------------------------------------------
+
+    def message(self, digest: Digest, recipient: Recipient, *, message_id: str,
+                date: datetime) -> bytes:
+        """Complete RFC 5322 message bytes (CRLF), ready for aiosmtplib sendmail / an .eml file."""
+        # The bulletins themselves are the key: equal content, equal skeleton, whatever
+        # the ids (frozen dataclasses hash by value; strings cache their hashes).
+        key = ("digest", digest, recipient.large)
+        skeleton = self._cached(key, lambda: self._digest_skeleton(digest, recipient.large))
+        values = self._values(recipient, message_id, date)
+        values["h:unsub"] = mime.list_unsubscribe(recipient.unsubscribe_url,
+                                                  self._settings.mail.unsubscribe_mailto)
+        return skeleton.fill(values)
+
+    @property
+    def messages(self) -> Any:
+        """Shared short texts of templates/email/messages.j2 (default and sample names)."""
+        return self._renderer.messages()
+
+    def subject(self, digest: Digest) -> str:
+        return self._renderer.digest(digest, large=False, personal=None, limit=0).subject
+
+    def web_copy(self, digest: Digest, *, large: bool) -> str:
+        """The HTML page served at /digests/<id>[?size=large] (no personal links)."""
+        return self._renderer.digest(digest, large=large, personal=None, limit=None).html
+
+    def confirmation(self, recipient: Recipient, *, confirm_url: str, message_id: str,
+                     date: datetime) -> bytes:
+        """The double opt-in mail (used by the subscribe pages later)."""
+        key = ("confirmation", recipient.large)
+        skeleton = self._cached(key, lambda: self._transactional("confirmation",
+                                                                 recipient.large, {}))
+        values = self._values(recipient, message_id, date)
+        values |= mime.hole_values({"confirm": mime.url(confirm_url)})
+        return skeleton.fill(values)
+
+    def notice(self, recipient: Recipient, kind: str, *, message_id: str,
+               date: datetime) -> bytes:
+        """A short service notice: kind 'unsubscribed' or 'preferences_changed'."""
+        key = ("notice", kind, recipient.large)
+        skeleton = self._cached(key, lambda: self._transactional("notice", recipient.large,
+                                                                 {"notice": kind}))
+        return skeleton.fill(self._values(recipient, message_id, date))
+
+    # --- rendering once ---------------------------------------------------------------------
+
+    def _digest_skeleton(self, digest: Digest, large: bool) -> Skeleton:
+        rendered = self._renderer.digest(digest, large=large, personal=self._tokens,
+                                         limit=HTML_LIMIT - PERSONAL_RESERVE)
+        head = self._head(rendered.subject, listed=True)
+        return self._build(head, rendered, f"{digest.digest_id}/{large}")
+
+    def _transactional(self, kind: str, large: bool, extra: dict[str, str]) -> Skeleton:
+        rendered = self._renderer.transactional(kind, large=large, personal=self._tokens,
+                                                extra=extra)
+        return self._build(self._head(rendered.subject, listed=False), rendered,
+                           f"{kind}/{extra}/{large}")
+
+    def _build(self, head: list[Piece], rendered: Rendered, seed: str) -> Skeleton:
+        parts = [("plain", rendered.text), ("html", rendered.html)]
+        return mime.skeleton(head, parts, self._tokens, seed + rendered.subject)
+
+    def _head(self, subject: str, *, listed: bool) -> list[Piece]:
+        head: list[Piece] = ["h:date", self._fixed["from"], "h:to",
+                             mime.header("Subject", subject), "h:msgid"]
+        head += [self._fixed["reply_to"]]
+        if listed:
+            head += [self._fixed["list_id"], "h:unsub",
+                     b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"]
+        return head
+
+    def _cached(self, key: Hashable, build: Callable[[], Skeleton]) -> Skeleton:
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+        built = build()
+        with self._lock:
+            self._cache[key] = built
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return built
+
+    # --- per recipient ----------------------------------------------------------------------
+
+    def _values(self, r: Recipient, message_id: str, date: datetime) -> dict[str, bytes]:
+        values = mime.hole_values({
+            "name": one_line(r.name) or self._default_name,
+            "email": mime.ascii_address(r.email),
+            "unsubscribe": mime.url(r.unsubscribe_url),
+            "preferences": mime.url(r.preferences_url),
+            "switch_size": mime.url(r.switch_size_url),
+        })
+        values["h:date"] = mime.date_header(date)
+        values["h:msgid"] = f"Message-ID: {mime.message_id(message_id)}\r\n".encode("ascii")
+        values["h:to"] = mime.address_header("To", r.name, r.email)
+        return values
+
+    @staticmethod
+    def _fixed_headers(s: Settings) -> dict[str, bytes]:
+        reply_to = mime.address_header("Reply-To", "", s.mail.reply_to) if s.mail.reply_to \
+            else b""
+        return {"from": mime.address_header("From", s.mail.from_name, s.mail.from_address),
+                "reply_to": reply_to, "list_id": _list_id(s)}
+
+
+def _list_id(s: Settings) -> bytes:
+    """List-Id: the configured one, or '<bantin.HOST>' with the site title as its phrase."""
+    configured = one_line(s.mail.list_id or "")
+    if configured:
+        ident = configured if configured.startswith("<") else f"<{configured}>"
+        phrase = ""
+    else:
+        host = urlsplit(s.base_url).hostname or "localhost"
+        ident, phrase = f"<bantin.{host}>", one_line(s.site.title)
+    if not (ident.isascii() and mime.URL_SAFE.fullmatch(ident)):
+        raise ConfigError(f"mail.list_id {configured!r} must be ASCII like bantin.example.gov.vn")
+    if not phrase:
+        return f"List-Id: {ident}\r\n".encode("ascii")
+    return f"List-Id: {mime.phrase(phrase)}\r\n {ident}\r\n".encode("ascii")

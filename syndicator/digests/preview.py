@@ -1,0 +1,63 @@
+"""`syndicator preview`: a digest rendered from the state database for a sample recipient."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.message import EmailMessage
+
+from sqlalchemy.engine import Engine
+
+from syndicator.digests import periods
+from syndicator.digests.composer import DigestComposer
+from syndicator.digests.model import Digest, Recipient
+from syndicator.settings import Settings
+from syndicator.state import bulletins as store
+
+FALLBACK_COUNT = 10
+SAMPLE_EMAIL = "xem-truoc@example.invalid"
+
+
+@dataclass(frozen=True)
+class Preview:
+    digest: Digest
+    recipient: Recipient
+    fallback: bool  # the period was empty: the newest public bulletins are shown instead
+
+
+def build(settings: Settings, state: Engine, composer: DigestComposer, frequency: str,
+          large: bool, now: datetime | None = None) -> Preview:
+    now = now or datetime.now(timezone.utc)
+    start, end = periods.last_complete(frequency, now, settings.digests, settings.tz)
+    with state.connect() as conn:
+        found = store.announceable_seen_between(conn, start, end)
+        fallback = not found
+        if fallback:
+            found = store.public_newest(conn, FALLBACK_COUNT)
+    digest = Digest(digest_id=f"preview-{frequency}-{end:%Y%m%d%H%M}", frequency=frequency,
+                    period_start=start, period_end=end, bulletins=tuple(found))
+    return Preview(digest, sample_recipient(settings, composer, large), fallback)
+
+
+def sample_recipient(settings: Settings, composer: DigestComposer, large: bool) -> Recipient:
+    base = settings.base_url
+    name = str(composer.messages.preview_name)
+    return Recipient(email=SAMPLE_EMAIL, name=name, text_size="large" if large else "standard",
+                     unsubscribe_url=f"{base}/unsubscribe/xem-truoc",
+                     preferences_url=f"{base}/preferences/xem-truoc",
+                     switch_size_url=f"{base}/preferences/xem-truoc")
+
+
+def render(composer: DigestComposer, preview: Preview, as_eml: bool) -> bytes:
+    """The .eml bytes, or the HTML part of exactly those bytes."""
+    raw = composer.message(preview.digest, preview.recipient,
+                           message_id=f"<{preview.digest.digest_id}@preview.invalid>",
+                           date=preview.digest.period_end)
+    if as_eml:
+        return raw
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    part = parsed.get_body(("html",))
+    assert isinstance(part, EmailMessage)
+    return part.get_content().encode("utf-8")

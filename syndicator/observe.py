@@ -1,0 +1,48 @@
+"""Metrics that are facts about rows: queue depth, and publication-to-send latency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from syndicator import metrics
+from syndicator.state import outbox
+from syndicator.state.schema import bulletins, deliveries, digest_contents, digest_runs
+
+
+def backlog(engine: Engine) -> tuple[int, int]:
+    """(not final, due now); the first is published as the queue-depth gauge."""
+    now = datetime.now(timezone.utc)
+    not_final = deliveries.c.status.in_(("pending", "sending"))
+    # SUM(CASE ...) rather than COUNT(*) FILTER: MariaDB has no FILTER clause.
+    query = sa.select(sa.func.sum(sa.case((not_final, 1), else_=0)),
+                      sa.func.sum(sa.case((outbox.due(now, retry_now=False), 1), else_=0)))
+    with engine.connect() as conn:
+        depth, due = conn.execute(query.select_from(deliveries)).one()
+    metrics.queue_depth(depth or 0)
+    return depth or 0, due or 0
+
+
+def sent(conn: sa.Connection, content_ids: Iterable[int], sent_at: datetime) -> None:
+    """For each immediate message just accepted: publication-to-send of each bulletin in it."""
+    ids = list(content_ids)
+    if not ids:
+        return
+    rows = conn.execute(
+        sa.select(digest_contents.c.id, digest_contents.c.bulletin_ids)
+        .join(digest_runs, digest_runs.c.id == digest_contents.c.run_id)
+        .where(digest_contents.c.id.in_(set(ids)), digest_runs.c.frequency == "immediate")
+    ).all()
+    bulletin_ids = {cid: list(b_ids or []) for cid, b_ids in rows}
+    wanted = {b for b_ids in bulletin_ids.values() for b in b_ids}
+    if not wanted:
+        return
+    published = dict(conn.execute(sa.select(bulletins.c.id, bulletins.c.published_at)
+                                  .where(bulletins.c.id.in_(wanted))).all())
+    for cid in ids:  # once per message, so a list of 500 recipients weighs 500 times
+        for b in bulletin_ids.get(cid, ()):
+            if b in published:
+                metrics.publication_to_send((sent_at - published[b]).total_seconds())

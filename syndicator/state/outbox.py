@@ -1,0 +1,164 @@
+"""The deliveries outbox: leased claims by conditional update, and the result of each attempt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from syndicator.state.schema import deliveries, digest_contents, digest_runs, subscribers
+
+FINAL = ("sent", "failed", "skipped")
+_LOCKING = ("postgresql", "mysql", "mariadb")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this process holds under a lease."""
+
+    id: int
+    run_id: int
+    subscriber_id: int
+    content_id: int
+    attempts: int  # including the attempt being made now
+    message_id: str | None
+
+
+def due(now: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
+    """Deliveries a sender may claim now (also counted by the daemon before waking one)."""
+    pending = deliveries.c.status == "pending"
+    if not retry_now:
+        pending = sa.and_(pending, deliveries.c.next_attempt_at <= now)
+    expired = sa.and_(deliveries.c.status == "sending", deliveries.c.lease_until < now)
+    return sa.or_(pending, expired)
+
+
+def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seconds: int,
+          retry_now: bool = False) -> list[Claimed]:
+    """Take up to `limit` due deliveries; rows locked by another replica are skipped, not waited on."""
+    due_now = due(now, retry_now)
+    pick = (sa.select(deliveries.c.id).where(due_now)
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit))
+    if conn.dialect.name in _LOCKING:
+        pick = pick.with_for_update(skip_locked=True)
+    ids = list(conn.scalars(pick))
+    if not ids:
+        return []
+    # The WHERE repeats `due`: on SQLite (no row locks) a row taken meanwhile is not taken twice.
+    conn.execute(deliveries.update().where(deliveries.c.id.in_(ids), due_now).values(
+        status="sending", lease_owner=token, lease_until=now + timedelta(seconds=lease_seconds),
+        attempts=deliveries.c.attempts + 1, updated_at=now))
+    rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.run_id,
+                                  deliveries.c.subscriber_id, deliveries.c.content_id,
+                                  deliveries.c.attempts, deliveries.c.message_id)
+                        .where(deliveries.c.id.in_(ids), deliveries.c.lease_owner == token,
+                               deliveries.c.status == "sending")
+                        .order_by(deliveries.c.id))
+    return [Claimed(*r) for r in rows]
+
+
+def set_message_ids(conn: sa.Connection, values: dict[int, str]) -> None:
+    """Fix each Message-ID at its first claim; later attempts reuse the stored one."""
+    if values:
+        conn.execute(deliveries.update().where(deliveries.c.id == sa.bindparam("d_id"),
+                                               deliveries.c.message_id.is_(None))
+                     .values(message_id=sa.bindparam("mid")),
+                     [{"d_id": k, "mid": v} for k, v in values.items()])
+
+
+def mark_sent(conn: sa.Connection, delivery_id: int, code: int | None, reply: str,
+              now: datetime) -> None:
+    # Not conditional on our lease: the server has the message, whoever holds the row now.
+    conn.execute(deliveries.update().where(deliveries.c.id == delivery_id,
+                                           deliveries.c.status.in_(("pending", "sending")))
+                 .values(status="sent", sent_at=now, last_code=code, last_reply=reply[:500],
+                         lease_owner=None, lease_until=None, updated_at=now))
+
+
+def mark_attempt(conn: sa.Connection, delivery_id: int, token: str, status: str,
+                 code: int | None, reply: str, next_at: datetime, now: datetime) -> bool:
+    """A failed or skipped attempt: pending again (retry) or final; only while our lease holds."""
+    done = conn.execute(deliveries.update().where(deliveries.c.id == delivery_id,
+                                                  deliveries.c.lease_owner == token,
+                                                  deliveries.c.status == "sending")
+                        .values(status=status, last_code=code, last_reply=reply[:500],
+                                next_attempt_at=next_at, lease_owner=None, lease_until=None,
+                                updated_at=now))
+    return done.rowcount == 1
+
+
+def release(conn: sa.Connection, ids: Sequence[int], token: str, now: datetime) -> None:
+    """Give back claims never started: pending again, the attempt not counted."""
+    for start in range(0, len(ids), 500):
+        conn.execute(deliveries.update().where(deliveries.c.id.in_(list(ids[start:start + 500])),
+                                               deliveries.c.lease_owner == token,
+                                               deliveries.c.status == "sending")
+                     .values(status="pending", attempts=deliveries.c.attempts - 1,
+                             lease_owner=None, lease_until=None, updated_at=now))
+
+
+def live_lease_owners(conn: sa.Connection, now: datetime) -> list[str]:
+    return list(conn.scalars(sa.select(deliveries.c.lease_owner).distinct().where(
+        deliveries.c.status == "sending", deliveries.c.lease_until >= now)))
+
+
+def expire_leases(conn: sa.Connection, owners: Sequence[str], now: datetime) -> int:
+    """End the leases of owners known to be dead, so their deliveries are retried at once."""
+    if not owners:
+        return 0
+    done = conn.execute(deliveries.update().where(deliveries.c.status == "sending",
+                                                  deliveries.c.lease_owner.in_(list(owners)))
+                        .values(lease_until=now - timedelta(seconds=1)))
+    return done.rowcount
+
+
+def note_bounce(conn: sa.Connection, subscriber_id: int) -> int:
+    """Count a consecutive hard bounce; returns the new count."""
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
+                 .values(hard_bounces=subscribers.c.hard_bounces + 1))
+    return conn.scalar(sa.select(subscribers.c.hard_bounces)
+                       .where(subscribers.c.id == subscriber_id)) or 0
+
+
+def reset_bounces(conn: sa.Connection, subscriber_ids: Sequence[int]) -> None:
+    if subscriber_ids:
+        conn.execute(subscribers.update().where(subscribers.c.id.in_(list(subscriber_ids)),
+                                                subscribers.c.hard_bounces != 0)
+                     .values(hard_bounces=0))
+
+
+def listing(conn: sa.Connection, run_id: int | None, email: str | None,
+            limit: int) -> list[dict[str, Any]]:
+    """The proof of what was sent: one dict per delivery, newest first."""
+    query = (sa.select(deliveries.c.id, deliveries.c.run_id, digest_runs.c.frequency,
+                       digest_runs.c.period_start, digest_runs.c.period_end,
+                       digest_contents.c.digest_id, subscribers.c.email, deliveries.c.status,
+                       deliveries.c.attempts, deliveries.c.message_id, deliveries.c.last_code,
+                       deliveries.c.last_reply, deliveries.c.sent_at,
+                       deliveries.c.next_attempt_at, deliveries.c.created_at)
+             .join(digest_runs, digest_runs.c.id == deliveries.c.run_id)
+             .join(digest_contents, digest_contents.c.id == deliveries.c.content_id)
+             .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+             .order_by(deliveries.c.id.desc()).limit(limit))
+    if run_id is not None:
+        query = query.where(deliveries.c.run_id == run_id)
+    if email is not None:
+        query = query.where(subscribers.c.email_key == email.strip().casefold())
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def purge_older_than(conn: sa.Connection, cutoff: datetime) -> int:
+    """Forget final deliveries (and then empty runs) created before the retention cutoff."""
+    old = conn.execute(deliveries.delete().where(deliveries.c.created_at < cutoff,
+                                                 deliveries.c.status.in_(FINAL)))
+    has_rows = sa.select(deliveries.c.id).where(deliveries.c.run_id == digest_runs.c.id).exists()
+    old_runs = sa.select(digest_runs.c.id).where(digest_runs.c.created_at < cutoff,
+                                                 digest_runs.c.status == "complete", ~has_rows)
+    run_ids = list(conn.scalars(old_runs))
+    if run_ids:
+        conn.execute(digest_contents.delete().where(digest_contents.c.run_id.in_(run_ids)))
+        conn.execute(digest_runs.delete().where(digest_runs.c.id.in_(run_ids)))
+    return old.rowcount

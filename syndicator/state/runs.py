@@ -1,0 +1,113 @@
+"""Reads and writes digest runs, their contents and the deliveries they create."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from syndicator.state.schema import deliveries, digest_contents, digest_runs, subscribers
+
+_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    frequency: str
+    period_start: datetime
+    period_end: datetime
+    status: str
+    created_at: datetime
+    completed_at: datetime | None
+
+
+def get_run(conn: sa.Connection, frequency: str, period_start: datetime) -> Run | None:
+    row = conn.execute(sa.select(digest_runs).where(
+        digest_runs.c.frequency == frequency,
+        digest_runs.c.period_start == period_start)).first()
+    return Run(**row._mapping) if row else None
+
+
+def run_by_id(conn: sa.Connection, run_id: int) -> Run | None:
+    row = conn.execute(sa.select(digest_runs).where(digest_runs.c.id == run_id)).first()
+    return Run(**row._mapping) if row else None
+
+
+def latest_end(conn: sa.Connection, frequency: str) -> datetime | None:
+    return conn.scalar(sa.select(sa.func.max(digest_runs.c.period_end))
+                       .where(digest_runs.c.frequency == frequency))
+
+
+def insert_run(conn: sa.Connection, frequency: str, start: datetime, end: datetime,
+               now: datetime) -> int | None:
+    """A new run in `composing`, or None when another process created it first."""
+    try:
+        with conn.begin_nested():
+            return conn.execute(digest_runs.insert().values(
+                frequency=frequency, period_start=start, period_end=end, status="composing",
+                created_at=now)).inserted_primary_key[0]
+    except sa.exc.IntegrityError:
+        return None
+
+
+def audience_rows(conn: sa.Connection, frequency: str) -> Iterator[sa.Row]:
+    """Active, unpaused subscribers of a frequency: only what planning needs."""
+    query = (sa.select(subscribers.c.id, subscribers.c.categories, subscribers.c.created_at,
+                       subscribers.c.confirmed_at)
+             .where(subscribers.c.frequency == frequency, subscribers.c.status == "active",
+                    subscribers.c.paused == sa.false())
+             .order_by(subscribers.c.id))
+    yield from conn.execute(query)
+
+
+def insert_content(conn: sa.Connection, run_id: int, digest_id: str, key: str,
+                   bulletin_ids: Sequence[int], now: datetime) -> int:
+    return conn.execute(digest_contents.insert().values(
+        digest_id=digest_id, run_id=run_id, content_key=key, bulletin_ids=list(bulletin_ids),
+        created_at=now)).inserted_primary_key[0]
+
+
+def insert_deliveries(conn: sa.Connection, run_id: int, content_id: int,
+                      subscriber_ids: Sequence[int], now: datetime) -> None:
+    for start in range(0, len(subscriber_ids), _CHUNK):
+        conn.execute(deliveries.insert(), [
+            {"run_id": run_id, "subscriber_id": sid, "content_id": content_id,
+             "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+             "updated_at": now}
+            for sid in subscriber_ids[start:start + _CHUNK]])
+
+
+def set_run_status(conn: sa.Connection, run_id: int, status: str, now: datetime) -> None:
+    values = {"status": status, "completed_at": now if status == "complete" else None}
+    conn.execute(digest_runs.update().where(digest_runs.c.id == run_id).values(**values))
+
+
+def complete_finished(conn: sa.Connection, now: datetime) -> int:
+    """Mark `complete` every sending run whose deliveries are all final."""
+    open_ = sa.select(deliveries.c.id).where(
+        deliveries.c.run_id == digest_runs.c.id,
+        deliveries.c.status.in_(("pending", "sending"))).exists()
+    done = conn.execute(digest_runs.update()
+                        .where(digest_runs.c.status == "sending", ~open_)
+                        .values(status="complete", completed_at=now))
+    return done.rowcount
+
+
+def content(conn: sa.Connection, content_id: int) -> sa.Row | None:
+    query = (sa.select(digest_contents, digest_runs.c.frequency, digest_runs.c.period_start,
+                       digest_runs.c.period_end)
+             .join(digest_runs, digest_runs.c.id == digest_contents.c.run_id)
+             .where(digest_contents.c.id == content_id))
+    return conn.execute(query).first()
+
+
+def content_by_digest_id(conn: sa.Connection, digest_id: str) -> sa.Row | None:
+    """A sent digest's content (for the web copy at /digests/<id>)."""
+    query = (sa.select(digest_contents, digest_runs.c.frequency, digest_runs.c.period_start,
+                       digest_runs.c.period_end)
+             .join(digest_runs, digest_runs.c.id == digest_contents.c.run_id)
+             .where(digest_contents.c.digest_id == digest_id))
+    return conn.execute(query).first()

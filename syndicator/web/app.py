@@ -1,0 +1,29 @@
+"""The HTTP application: one Starlette app holding every route the daemon serves."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from syndicator.health import Health
+from syndicator.settings import Settings
+from syndicator.web import ops
+
+
+def create_app(settings: Settings, engine: Engine, health: Health) -> Starlette:
+    """Operator routes plus each feature's routes (each feature module owns its paths)."""
+    return Starlette(routes=[*ops.routes(health), *feature_routes(settings, engine)])
+
+
+def feature_routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
+    """Mounting point for user-facing routes.
+
+    Each feature exposes `routes(...) -> list[BaseRoute]` in its own module under
+    syndicator/web/ and is listed here: feeds (/feeds/...), and later the subscriber
+    pages (/subscribe, /confirm, /preferences, /unsubscribe) and web copies of digests
+    (/digests/<id>).
+    """
+    from syndicator.web import feeds
+
+    return [*feeds.routes(settings)]
