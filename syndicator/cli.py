@@ -268,9 +268,12 @@ def deliveries(app: App, run_id: int | None, email: str | None, limit: int,
 @click.option("--large-text", is_flag=True, help="Render the large-text variant.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write FILE.html or FILE.eml (default: HTML on stdout).")
+@click.option("--now", "now", metavar="ISO8601",
+              help="Pretend it is this time (naive = the configured time zone).")
 @pass_app
 @handle_errors
-def preview(app: App, frequency: str, large_text: bool, out: Path | None) -> None:
+def preview(app: App, frequency: str, large_text: bool, out: Path | None,
+            now: str | None) -> None:
     """Render a digest from the state database without sending it."""
     from syndicator.digests import preview as previews
     from syndicator.digests.composer import DigestComposer
@@ -278,14 +281,16 @@ def preview(app: App, frequency: str, large_text: bool, out: Path | None) -> Non
 
     if out is not None and out.suffix.lower() not in (".html", ".htm", ".eml"):
         raise UsageError(f"--out {out}: the name must end in .html or .eml")
+    when = previews.parse_now(now, app.settings.tz) if now else None
     composer = DigestComposer(app.settings)
-    shown = previews.build(app.settings, app.state, composer, frequency, large_text)
+    shown = previews.build(app.settings, app.state, composer, frequency, large_text, when)
     if shown.fallback:
         click.echo(f"preview: no bulletins were first seen in the last {frequency} period; "
                    f"showing the {len(shown.digest.bulletins)} newest public ones", err=True)
     if not shown.digest.bulletins:
         raise UsageError("there are no public bulletins yet (run `syndicator poll` first)")
-    data = previews.render(composer, shown, as_eml=out is not None and out.suffix == ".eml")
+    data = previews.render(composer, shown,
+                           as_eml=out is not None and out.suffix.lower() == ".eml")
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
         return

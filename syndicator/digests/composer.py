@@ -7,8 +7,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+import structlog
 
 from syndicator.digests import mime
 from syndicator.digests.mime import Piece, Skeleton
@@ -20,6 +22,11 @@ from syndicator.text import one_line
 
 __all__ = ["Digest", "DigestComposer", "Recipient"]
 
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+NOTICES = ("unsubscribed", "preferences_changed")
+MAX_NAME = 200  # as the subscriber model allows; also bounds the size guard's reserve
 SLOTS = ("name", "email", "unsubscribe", "preferences", "switch_size", "confirm")
 CACHE_SIZE = 128  # skeletons: (period, category set, variant) combinations in flight
 
@@ -31,9 +38,9 @@ class DigestComposer:
         self._settings = settings
         self._renderer = Renderer(settings)
         # A per-process secret in the tokens: bulletin text can never spell a placeholder.
-        nonce = secrets.token_hex(8)
-        self._tokens = {slot: f"zq{nonce}{slot.replace('_', '')}qz" for slot in SLOTS}
-        self._cache: OrderedDict[Hashable, Skeleton] = OrderedDict()
+        self._nonce = secrets.token_hex(8)
+        self._tokens = {slot: f"zq{self._nonce}{slot.replace('_', '')}qz" for slot in SLOTS}
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._default_name = one_line(str(self._renderer.messages().default_name))
         self._fixed = self._fixed_headers(settings)
@@ -43,6 +50,8 @@ class DigestComposer:
     def message(self, digest: Digest, recipient: Recipient, *, message_id: str,
                 date: datetime) -> bytes:
         """Complete RFC 5322 message bytes (CRLF), ready for aiosmtplib sendmail / an .eml file."""
+        if not digest.bulletins:
+            raise ValueError(f"digest {digest.digest_id!r} is empty; nothing is sent then")
         # The bulletins themselves are the key: equal content, equal skeleton, whatever
         # the ids (frozen dataclasses hash by value; strings cache their hashes).
         key = ("digest", digest, recipient.large)
@@ -58,11 +67,12 @@ class DigestComposer:
         return self._renderer.messages()
 
     def subject(self, digest: Digest) -> str:
-        return self._renderer.digest(digest, large=False, personal=None, limit=0).subject
+        return self._renderer.subject(digest)
 
     def web_copy(self, digest: Digest, *, large: bool) -> str:
         """The HTML page served at /digests/<id>[?size=large] (no personal links)."""
-        return self._renderer.digest(digest, large=large, personal=None, limit=None).html
+        return self._cached(("web", digest, large), lambda: self._renderer.digest(
+            digest, large=large, personal=None, limit=None).html)
 
     def confirmation(self, recipient: Recipient, *, confirm_url: str, message_id: str,
                      date: datetime) -> bytes:
@@ -77,6 +87,8 @@ class DigestComposer:
     def notice(self, recipient: Recipient, kind: str, *, message_id: str,
                date: datetime) -> bytes:
         """A short service notice: kind 'unsubscribed' or 'preferences_changed'."""
+        if kind not in NOTICES:
+            raise ValueError(f"unknown notice {kind!r} (one of {', '.join(NOTICES)})")
         key = ("notice", kind, recipient.large)
         skeleton = self._cached(key, lambda: self._transactional("notice", recipient.large,
                                                                  {"notice": kind}))
@@ -87,6 +99,10 @@ class DigestComposer:
     def _digest_skeleton(self, digest: Digest, large: bool) -> Skeleton:
         rendered = self._renderer.digest(digest, large=large, personal=self._tokens,
                                          limit=HTML_LIMIT - PERSONAL_RESERVE)
+        log.info("digest.skeleton_rendered", digest_id=digest.digest_id,
+                 variant="large" if large else "standard", bulletins=len(digest.bulletins),
+                 full=rendered.full, headlines=rendered.shown - rendered.full,
+                 html_bytes=len(rendered.html.encode("utf-8")))
         head = self._head(rendered.subject, listed=True)
         return self._build(head, rendered, f"{digest.digest_id}/{large}")
 
@@ -98,18 +114,26 @@ class DigestComposer:
 
     def _build(self, head: list[Piece], rendered: Rendered, seed: str) -> Skeleton:
         parts = [("plain", rendered.text), ("html", rendered.html)]
+        for _, body in parts:
+            for token in self._tokens.values():
+                body = body.replace(token, "")
+            if self._nonce in body.lower():
+                # A template filter changed a placeholder (upper-cased, cut): never send that.
+                raise RuntimeError("a personal placeholder was altered by a template")
         return mime.skeleton(head, parts, self._tokens, seed + rendered.subject)
 
     def _head(self, subject: str, *, listed: bool) -> list[Piece]:
         head: list[Piece] = ["h:date", self._fixed["from"], "h:to",
                              mime.header("Subject", subject), "h:msgid"]
-        head += [self._fixed["reply_to"]]
+        # RFC 3834, and Exchange's own switch: no out-of-office replies to a bulletin sender.
+        head += [self._fixed["reply_to"], b"Auto-Submitted: auto-generated\r\n",
+                 b"X-Auto-Response-Suppress: OOF, AutoReply\r\n"]
         if listed:
             head += [self._fixed["list_id"], "h:unsub",
                      b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"]
         return head
 
-    def _cached(self, key: Hashable, build: Callable[[], Skeleton]) -> Skeleton:
+    def _cached(self, key: Hashable, build: Callable[[], T]) -> T:
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
@@ -125,8 +149,9 @@ class DigestComposer:
     # --- per recipient ----------------------------------------------------------------------
 
     def _values(self, r: Recipient, message_id: str, date: datetime) -> dict[str, bytes]:
+        name = one_line(r.name)[:MAX_NAME].strip()
         values = mime.hole_values({
-            "name": one_line(r.name) or self._default_name,
+            "name": name or self._default_name,
             "email": mime.ascii_address(r.email),
             "unsubscribe": mime.url(r.unsubscribe_url),
             "preferences": mime.url(r.preferences_url),
@@ -134,7 +159,7 @@ class DigestComposer:
         })
         values["h:date"] = mime.date_header(date)
         values["h:msgid"] = f"Message-ID: {mime.message_id(message_id)}\r\n".encode("ascii")
-        values["h:to"] = mime.address_header("To", r.name, r.email)
+        values["h:to"] = mime.address_header("To", name, r.email)
         return values
 
     @staticmethod

@@ -46,7 +46,7 @@ class Skeleton:
     pieces: tuple[Piece, ...]
 
     def fill(self, values: Mapping[str, bytes]) -> bytes:
-        return b"".join([p if type(p) is bytes else values[p] for p in self.pieces])
+        return b"".join([p if isinstance(p, bytes) else values[p] for p in self.pieces])
 
 
 # --- building -----------------------------------------------------------------------------

@@ -7,12 +7,14 @@ import email.policy
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
 from syndicator.digests import periods
 from syndicator.digests.composer import DigestComposer
 from syndicator.digests.model import Digest, Recipient
+from syndicator.errors import UsageError
 from syndicator.settings import Settings
 from syndicator.state import bulletins as store
 
@@ -39,6 +41,16 @@ def build(settings: Settings, state: Engine, composer: DigestComposer, frequency
     digest = Digest(digest_id=f"preview-{frequency}-{end:%Y%m%d%H%M}", frequency=frequency,
                     period_start=start, period_end=end, bulletins=tuple(found))
     return Preview(digest, sample_recipient(settings, composer, large), fallback)
+
+
+def parse_now(value: str, tz: ZoneInfo) -> datetime:
+    """ISO 8601; a time without an offset is in the configured zone."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--now {value!r} is not an ISO 8601 time "
+                         "(like 2023-11-27T07:00 or 2023-11-27T00:00Z)") from None
+    return when if when.tzinfo else when.replace(tzinfo=tz)
 
 
 def sample_recipient(settings: Settings, composer: DigestComposer, large: bool) -> Recipient:

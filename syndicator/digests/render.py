@@ -81,7 +81,7 @@ class Renderer:
                limit: int | None) -> Rendered:
         items = [item(b) for b in digest.bulletins]
         ctx = self._digest_context(digest, large, personal)
-        subject = one_line(self._env.get_template("subject.txt.j2").render(ctx, kind="digest"))
+        subject = self._subject(ctx)
 
         def html_for(full: int, shown: int) -> str:
             return self.html("digest.html.j2", ctx | _split(items, full, shown) | {
@@ -93,11 +93,17 @@ class Renderer:
             ctx | _split(items, full, shown) | {"subject": subject})
         return Rendered(subject=subject, html=html, text=text, full=full, shown=shown)
 
+    def subject(self, digest: Digest) -> str:
+        return self._subject(self._digest_context(digest, False, None))
+
+    def _subject(self, ctx: Mapping[str, Any]) -> str:
+        return one_line(self._env.get_template("subject.txt.j2").render(ctx))
+
     def transactional(self, kind: str, *, large: bool, personal: Mapping[str, str],
                       extra: Mapping[str, Any]) -> Rendered:
         """The confirmation or a notice: same layout, no size guard needed."""
         ctx = self._common(large, personal) | dict(extra) | {"kind": kind}
-        subject = one_line(self._env.get_template("subject.txt.j2").render(ctx))
+        subject = self._subject(ctx)
         ctx["subject"] = subject
         html = self.html(f"{kind}.html.j2", ctx)
         text = self._env.get_template(f"{kind}.txt.j2").render(ctx)

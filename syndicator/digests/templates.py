@@ -12,8 +12,15 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from jinja2 import (BaseLoader, ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
-                    TemplateNotFound, select_autoescape)
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
 
 # Every HTML extension we use: select_autoescape() alone does not cover ".html.j2".
 AUTOESCAPE = ("html", "htm", "xml", "html.j2")

@@ -19,7 +19,7 @@ DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
 MID = "<hostile@syndicator.example>"
 EXPECTED_HEADERS = {"date", "from", "to", "subject", "message-id", "list-id",
                     "list-unsubscribe", "list-unsubscribe-post", "mime-version",
-                    "content-type"}
+                    "content-type", "auto-submitted", "x-auto-response-suppress"}
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,15 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from syndicator.digests.composer import DigestComposer
 from syndicator.digests.mime import UnsendableAddress
 from syndicator.errors import PermanentError
 from syndicator.settings import Settings
-from tests.support.digests import BASE, bulletin, digest, recipient
+from tests.support.digests import BASE, digest, recipient
 
 DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
 MID = "<d42.7@syndicator.example>"
@@ -65,6 +67,7 @@ def test_headers_are_ascii_and_decode_to_vietnamese(composer: DigestComposer) ->
     assert msg["Message-ID"] == MID
     assert msg["Date"].datetime == DATE
     assert msg["MIME-Version"] == "1.0"
+    assert msg["Auto-Submitted"] == "auto-generated"  # no vacation replies (RFC 3834)
     assert msg.get_content_type() == "multipart/alternative"
     assert not msg.defects and all(not p.defects for p in msg.walk())
 
@@ -236,3 +239,40 @@ def test_web_copy_has_no_personal_links(composer: DigestComposer) -> None:
     assert "unsubscribe" not in page and "preferences" not in page
     assert f"{BASE}/digests/2023-11-27-daily\"" in page  # the standard size is offered
     assert "font-size: 24px" in page and f"{BASE}/subscribe" in page
+
+
+def test_an_empty_digest_is_never_composed(composer: DigestComposer) -> None:
+    with pytest.raises(ValueError):
+        composer.message(digest(0), recipient(), message_id=MID, date=DATE)
+
+
+def test_unknown_notice_is_refused(composer: DigestComposer) -> None:
+    with pytest.raises(ValueError):
+        composer.notice(recipient(), "welcome", message_id=MID, date=DATE)
+
+
+def test_missing_name_uses_the_polite_default(composer: DigestComposer) -> None:
+    msg = parse(composer.message(digest(1), recipient(name="  "), message_id=MID, date=DATE))
+    plain, html = parts(msg)
+    assert "Kính gửi: Quý cơ quan," in plain and "Kính gửi: Quý cơ quan," in html
+    assert msg["To"] == "vanphong1@ubnd-babe.example"
+
+
+def test_an_altered_placeholder_stops_composition(monkeypatch: pytest.MonkeyPatch) -> None:
+    from syndicator.digests.render import Renderer
+
+    original = Renderer.digest
+
+    def shouting(self: Renderer, *args: object, **kwargs: object) -> object:
+        rendered = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        return type(rendered)(**{**rendered.__dict__, "text": rendered.text.upper()})
+
+    monkeypatch.setattr(Renderer, "digest", shouting)
+    with pytest.raises(RuntimeError):
+        DigestComposer(Settings()).message(digest(1), recipient(), message_id=MID, date=DATE)
+
+
+def test_web_copy_is_cached_and_complete(composer: DigestComposer) -> None:
+    d = digest(3)
+    assert composer.web_copy(d, large=False) is composer.web_copy(d, large=False)
+    assert composer.web_copy(d, large=True) != composer.web_copy(d, large=False)

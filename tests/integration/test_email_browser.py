@@ -1,0 +1,198 @@
+"""Both variants of a digest rendered in headless Chromium and measured as a reader sees them."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syndicator.digests.composer import DigestComposer
+from syndicator.settings import Settings
+from tests.conftest import REPO, REQUIRE
+from tests.support.digests import bulletin, digest, recipient
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = REPO / "test-artifacts"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Per variant: minimum body px, heading px, contrast ratio, button px.
+NEEDS = {"standard": (16, 20, 4.5, 44), "large": (24, 30, 7.0, 48)}
+
+MEASURE = """() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+                            return (x + 0.05) / (y + 0.05); };
+  const visible = el => el.getClientRects().length > 0 && el.textContent.trim() &&
+                        getComputedStyle(el).visibility !== 'hidden';
+  const texts = [...document.querySelectorAll('main p, main li, footer p, footer li')]
+                .filter(visible);
+  const all = [...document.querySelectorAll('p, li, a, h1, h2, h3, strong')].filter(visible);
+  const px = el => parseFloat(getComputedStyle(el).fontSize);
+  const lh = el => parseFloat(getComputedStyle(el).lineHeight) / px(el);
+  return {
+    bodyMin: Math.min(...texts.map(px)),
+    lineHeightMin: Math.min(...texts.map(lh)),
+    headingMin: Math.min(...[...document.querySelectorAll('main h1, main h2')]
+                         .filter(visible).map(px)),
+    contrastMin: Math.min(...all.map(el => ratio(rgb(getComputedStyle(el).color), background(el)))),
+    buttonMin: Math.min(...[...document.querySelectorAll('a.button')].filter(visible)
+                        .map(el => el.getBoundingClientRect().height)),
+    scrollWidth: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+    lang: document.documentElement.lang,
+  };
+}"""
+
+
+def html_part(raw: bytes) -> str:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    part = msg.get_body(("html",))
+    assert part is not None
+    return part.get_content()
+
+
+def sample_html(large: bool) -> str:
+    items = (bulletin(1), bulletin(2, title="Quyết định về việc phê duyệt Đề án vị trí việc làm "
+                                              "và cơ cấu ngạch công chức năm 2024"),
+             bulletin(3, author=None, url="https://sonoivu.backan.example/tin-tuc/"
+                      "quyet-dinh-so-1234-qd-ubnd-ve-viec-cong-nhan-danh-hieu-thi-dua-nam-2023"),
+             bulletin(4, category=""), bulletin(5))
+    composer = DigestComposer(Settings())
+    return html_part(composer.message(
+        digest(bulletins=items), recipient(large=large),
+        message_id="<browser@syndicator.example>",
+        date=datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)))
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        return f"{CHROMIUM} is not installed"
+    if not AXE.exists():
+        return f"{AXE} is missing (run `npm install` at the repository root)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    reason = _missing()
+    if reason:
+        if REQUIRE:
+            pytest.fail(reason + "; SYNDICATOR_TEST_REQUIRE_SERVICES=1 makes it mandatory")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, timeout=120_000)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("variant", ["standard", "large"])
+@pytest.mark.parametrize("width", [320, 800])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_variant_reads_well(browser: Any, variant: str, width: int, scheme: str) -> None:
+    body_px, heading_px, contrast, button_px = NEEDS[variant]
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page.set_default_timeout(60_000)
+    try:
+        page.set_content(sample_html(variant == "large"), wait_until="load")
+        m = page.evaluate(MEASURE)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"email-{variant}-{width}-{scheme}.png"),
+                        full_page=True)
+        violations = _axe(page, enhanced=variant == "large")
+    finally:
+        page.close()
+    assert m["lang"] == "vi"
+    assert m["bodyMin"] >= body_px, m
+    assert m["lineHeightMin"] >= 1.5, m
+    assert m["headingMin"] >= heading_px, m
+    assert m["contrastMin"] >= contrast, m
+    assert m["buttonMin"] >= button_px, m
+    assert m["scrollWidth"] <= m["viewport"], f"horizontal scrolling: {m}"
+    assert violations == [], violations
+
+
+def test_web_copy_reads_well_at_320(browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 320, "height": 900})
+    try:
+        page.set_content(DigestComposer(Settings()).web_copy(digest(4), large=True))
+        m = page.evaluate(MEASURE)
+        violations = _axe(page, enhanced=True)
+    finally:
+        page.close()
+    assert m["bodyMin"] >= 24 and m["contrastMin"] >= 7 and m["scrollWidth"] <= 320, m
+    assert violations == [], violations
+
+
+@pytest.mark.parametrize("kind,large", [("confirmation", True), ("confirmation", False),
+                                        ("unsubscribed", True), ("preferences_changed", False)])
+def test_transactional_mail_reads_well(browser: Any, kind: str, large: bool) -> None:
+    composer, r = DigestComposer(Settings()), recipient(large=large)
+    when = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+    raw = (composer.confirmation(r, confirm_url="http://127.0.0.1:8080/confirm/t.1",
+                                 message_id="<c@x>", date=when) if kind == "confirmation"
+           else composer.notice(r, kind, message_id="<n@x>", date=when))
+    body_px, _, contrast, _ = NEEDS["large" if large else "standard"]
+    page = browser.new_page(viewport={"width": 320, "height": 900})
+    try:
+        page.set_content(html_part(raw))
+        m = page.evaluate(MEASURE)
+        violations = _axe(page, enhanced=large)
+    finally:
+        page.close()
+    assert m["bodyMin"] >= body_px and m["contrastMin"] >= contrast, m
+    assert m["scrollWidth"] <= 320 and m["lineHeightMin"] >= 1.5, m
+    assert violations == [], violations
+
+
+def test_the_checks_catch_a_bad_email(browser: Any) -> None:
+    """The same measurements on a deliberately broken copy: they must fail it."""
+    bad = sample_html(False).replace(
+        "</head>", "<style>p, li { color: #9a9a9a !important; font-size: 12px !important; }"
+        " .content { min-width: 700px; }</style></head>")
+    page = browser.new_page(viewport={"width": 320, "height": 900})
+    try:
+        page.set_content(bad)
+        m = page.evaluate(MEASURE)
+        violations = _axe(page, enhanced=False)
+    finally:
+        page.close()
+    assert m["bodyMin"] < 16 and m["contrastMin"] < 4.5 and m["scrollWidth"] > 320
+    assert "color-contrast" in {v["id"] for v in violations}
+
+
+def test_zoom_is_never_blocked() -> None:
+    for large in (False, True):
+        html = sample_html(large)
+        assert "maximum-scale" not in html and "user-scalable" not in html
+        assert "!important\"" not in html and "!important;\"" not in html  # none inline
+
+
+def _axe(page: Any, *, enhanced: bool) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    rules = {"color-contrast-enhanced": {"enabled": True}} if enhanced else {}
+    result = page.evaluate("rules => axe.run(document, {rules})", rules)
+    return [{"id": v["id"], "help": v["help"],
+             "nodes": [n["html"][:160] for n in v["nodes"][:3]]} for v in result["violations"]]

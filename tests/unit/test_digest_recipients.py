@@ -1,0 +1,27 @@
+"""Subscribers become recipients whose links carry valid, purpose-bound tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from syndicator.digests.recipients import recipient_for
+from syndicator.links import Links
+from syndicator.settings import Settings
+from syndicator.subscribers.model import Subscriber
+from syndicator.tokens import Tokens
+
+NOW = datetime(2023, 11, 27, tzinfo=timezone.utc)
+
+
+def test_recipient_links_are_signed_for_their_purpose() -> None:
+    tokens = Tokens("test-secret")
+    sub = Subscriber(id=42, email="noivu@chodon.example", name="Phòng Nội vụ huyện Chợ Đồn",
+                     frequency="daily", categories=(), text_size="large", status="active",
+                     paused=False, consent_source="demo", token_version=3,
+                     created_at=NOW, updated_at=NOW)
+    r = recipient_for(sub, Links(Settings(), tokens))
+    assert r.large and r.email == sub.email and r.name == sub.name
+    assert r.unsubscribe_url.startswith("http://127.0.0.1:8080/unsubscribe/")
+    assert tokens.read(r.unsubscribe_url.rsplit("/", 1)[1], "unsubscribe") == (42, 3)
+    assert tokens.read(r.preferences_url.rsplit("/", 1)[1], "manage") == (42, 3)
+    assert r.switch_size_url == r.preferences_url
