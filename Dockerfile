@@ -22,7 +22,7 @@ FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /data --no-create-home syndicator \
+ && useradd --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin syndicator \
  && mkdir -p /data && chown syndicator:syndicator /data
 COPY --from=builder /opt/syndicator /opt/syndicator
 COPY docker/entrypoint.sh /usr/local/bin/syndicator-entrypoint

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,7 +66,8 @@ def build_figures(out: Path) -> dict[str, float]:
     import sqlalchemy as sa
 
     from syndicator.dburl import create_engine
-    from syndicator.feeds.service import build_all, render_all
+    from syndicator.feeds.build import render_all
+    from syndicator.feeds.service import build_all
     from syndicator.ingest.clean import CleanBulletin
     from syndicator.settings import Settings
     from syndicator.state import bulletins as store
@@ -174,22 +176,51 @@ def load(port: int, path: str, total: int, clients: int, conditional: bool) -> f
     return per * clients / elapsed
 
 
-def http_figures(out: Path, total: int, clients: int, rounds: int) -> dict[str, dict[str, float]]:
+def load_ab(port: int, path: str, total: int, clients: int, conditional: bool) -> float:
+    """A new connection per request, as most feed readers poll, with ApacheBench (a C client).
+
+    No keep-alive: ab speaks HTTP/1.0, on which uvicorn closes anyway.
+    """
+    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    probe.request("GET", path)
+    first = probe.getresponse()
+    first.read()
+    etag, modified = first.getheader("etag"), first.getheader("last-modified")
+    probe.close()
+    args = ["ab", "-q", "-n", str(total), "-c", str(clients)]
+    if conditional:
+        args += ["-H", f"If-None-Match: {etag}" if etag else f"If-Modified-Since: {modified}"]
+    done = subprocess.run([*args, f"http://127.0.0.1:{port}{path}"], capture_output=True,
+                          text=True, timeout=600, check=True).stdout
+    fields = dict(line.split(":", 1) for line in done.splitlines() if ":" in line)
+    failed = int(fields["Failed requests"].strip())
+    non_2xx = int(fields.get("Non-2xx responses", "0").strip())
+    if failed or (non_2xx != (total if conditional else 0)):
+        raise RuntimeError(f"unexpected responses from {path}: {failed} failed, {non_2xx} non-2xx")
+    return float(fields["Requests per second"].split()[0])
+
+
+def http_figures(out: Path, total: int, clients: int, rounds: int,
+                 use_ab: bool) -> dict[str, dict[str, float]]:
     """Best of `rounds` interleaved rounds, so a burst of load elsewhere hits every server."""
     kinds = ("ours", "static", "httpserver")
     ports = {kind: free_port() for kind in kinds}
     procs = [subprocess.Popen([sys.executable, __file__, "--serve", kind, "--dir", str(out),
                                "--port", str(ports[kind])], cwd=REPO) for kind in kinds]
-    figures = {kind: {"full": 0.0, "not_modified": 0.0} for kind in kinds}
+    modes = [("keep-alive", load)] + ([("new-conn", load_ab)] if use_ab else [])
+    figures: dict[str, dict[str, float]] = {kind: {} for kind in kinds}
     try:
         for kind in kinds:
             wait_for(ports[kind])
             load(ports[kind], "/feeds/all.atom", min(total, 500), clients, False)  # warm-up
         for _ in range(rounds):
             for kind in kinds:
-                for what, conditional in (("full", False), ("not_modified", True)):
-                    rate = load(ports[kind], "/feeds/all.atom", total, clients, conditional)
-                    figures[kind][what] = max(figures[kind][what], rate)
+                for mode, loader in modes:
+                    for what, conditional in (("200", False), ("304", True)):
+                        rate = loader(ports[kind], "/feeds/all.atom", total, clients,
+                                      conditional)
+                        key = f"{mode} {what}"
+                        figures[kind][key] = max(figures[kind].get(key, 0.0), rate)
     finally:
         for proc in procs:
             proc.terminate()
@@ -209,6 +240,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-ab", action="store_true",
+                        help="skip the new-connection figures even if ab (apache2-utils) is here")
     parser.add_argument("--serve", choices=["ours", "static", "httpserver"])
     parser.add_argument("--dir")
     parser.add_argument("--port", type=int)
@@ -227,19 +260,21 @@ def main() -> None:
               "render, compare, 0 writes)")
         print(f"  same, in daemon  {b['daemon_build_s'] * 1000:8.0f} ms (read DB, model; "
               "unchanged documents not rendered)")
-        h = http_figures(out, args.requests, args.clients, args.rounds)
-        print(f"http: {args.requests} keep-alive GETs of /feeds/all.atom, {args.clients} clients, "
-              f"best of {args.rounds} interleaved rounds, cpus={os.cpu_count()}, "
+        use_ab = bool(shutil.which("ab")) and not args.no_ab
+        h = http_figures(out, args.requests, args.clients, args.rounds, use_ab)
+        print(f"http: GET /feeds/all.atom, {args.requests} requests x {args.clients} concurrent "
+              f"per figure, best of {args.rounds} interleaved rounds, cpus={os.cpu_count()}, "
               f"uvicorn http={'httptools' if _has('httptools') else 'h11'}")
+        print("  keep-alive: Python http.client threads; new-conn: ab, a connection per request")
+        keys = list(h["ours"])
+        print(f"  {'':24}" + "".join(f"{k:>18}" for k in keys))
         for kind, label in (("ours", "our route (uvicorn)"),
                             ("static", "StaticFiles (uvicorn)"),
                             ("httpserver", "python http.server")):
-            f = h[kind]
-            print(f"  {label:24} full {f['full']:7.0f} req/s   304 {f['not_modified']:7.0f} req/s")
-        for what in ("full", "not_modified"):
-            for other in ("static", "httpserver"):
-                ratio = h["ours"][what] / h[other][what]
-                print(f"  ratio ours/{other:10} {what:12} {ratio:5.2f}")
+            print(f"  {label:24}" + "".join(f"{h[kind][k]:>12.0f} req/s" for k in keys))
+        for other in ("static", "httpserver"):
+            print(f"  ratio ours/{other:16}" + "".join(
+                f"{h['ours'][k] / h[other][k]:>18.2f}" for k in keys))
 
 
 if __name__ == "__main__":

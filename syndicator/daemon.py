@@ -12,10 +12,11 @@ from collections.abc import Iterator
 
 import structlog
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
 from syndicator import metrics
-from syndicator.errors import ConfigError
+from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.health import Health
 from syndicator.jobs import Jobs
 from syndicator.schedule import build_scheduler
@@ -73,10 +74,13 @@ class Daemon:
         self.health = Health()
 
     async def main(self) -> bool:
+        self._install_signal_handlers()  # a SIGTERM during the migration ends us after it
         sock = _bind(self.settings.http.host, self.settings.http.port)
         engine = state_engine(self.settings)
         revision = await asyncio.to_thread(upgrade, engine)
-        self._install_signal_handlers()
+        if self.stop.is_set():
+            sock.close()
+            return True
         jobs = Jobs(self.settings, engine, self.health, FEATURES)
         server = self._http_server(engine)
         server_task = asyncio.create_task(server.serve(sockets=[sock]), name="http")
@@ -89,31 +93,38 @@ class Daemon:
         log.info("daemon.started", revision=revision, pid=os.getpid(),
                  http=_describe(sock), poll_interval_seconds=self.settings.poll.interval_seconds,
                  features=sorted(FEATURES))
-        await self._wait_for_stop(server_task)
-        return await self._shutdown(jobs, scheduler, send_stop, delivery, server, server_task,
-                                    engine)
+        failure = await self._wait_for_stop(server_task)
+        clean = await self._shutdown(jobs, scheduler, send_stop, delivery, server, server_task,
+                                     engine)
+        if failure:  # exit non-zero so that a supervisor restarts us
+            raise SyndicatorError(failure)
+        return clean
 
-    async def _wait_for_stop(self, server_task: asyncio.Task[None]) -> None:
+    async def _wait_for_stop(self, server_task: asyncio.Task[None]) -> str | None:
+        """Until a signal, or the HTTP server ending by itself (returns why)."""
         stopper = asyncio.create_task(self.stop.wait())
         await asyncio.wait({stopper, server_task}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
         if server_task.done() and not self.stop.is_set():
-            log.error("http.stopped_unexpectedly", error=repr(server_task.exception()))
+            error = None if server_task.cancelled() else server_task.exception()
+            log.error("http.stopped_unexpectedly", error=repr(error))
+            return f"the HTTP server stopped unexpectedly: {error!r}"
+        return None
 
-    async def _shutdown(self, jobs: Jobs, scheduler: object, send_stop: asyncio.Event,
+    async def _shutdown(self, jobs: Jobs, scheduler: AsyncIOScheduler, send_stop: asyncio.Event,
                         delivery: asyncio.Task[None] | None, server: _Server,
                         server_task: asyncio.Task[None], engine: Engine) -> bool:
         """Stop scheduling, let in-flight work finish (bounded), close HTTP."""
         log.info("daemon.stopping")
         self.health.stopping = True
-        scheduler.pause()  # type: ignore[attr-defined]
+        scheduler.pause()
         jobs.stopping.set()
         send_stop.set()  # the sender finishes messages in flight, claims no more
         waits = [jobs.drain(DRAIN_SECONDS)]
         if delivery is not None:
             waits.append(_finish(delivery, DRAIN_SECONDS))
         clean = all(await asyncio.gather(*waits))
-        scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        scheduler.shutdown(wait=False)
         server.should_exit = True
         await _finish(server_task, HTTP_CLOSE_SECONDS + 1)
         if clean:

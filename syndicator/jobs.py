@@ -36,7 +36,7 @@ class Jobs:
         self.health = health
         self.wake_delivery = asyncio.Event()
         self.stopping = asyncio.Event()
-        self._running: set[asyncio.Task[Any]] = set()
+        self._running: dict[asyncio.Task[Any], int] = {}  # task -> guarded runs in progress
         self._feeds_fingerprint: tuple[Any, ...] | None = None
         self._feeds_built_at = 0.0
         self._feeds_forced = True  # build once at start
@@ -47,8 +47,8 @@ class Jobs:
         if self.stopping.is_set():
             return None
         task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
+        if task is not None:  # counted: a poll's task runs the feeds job inside its own
+            self._running[task] = self._running.get(task, 0) + 1
         start = time.monotonic()
         try:
             result = await work()
@@ -63,7 +63,9 @@ class Jobs:
             raise
         finally:
             if task is not None:
-                self._running.discard(task)
+                self._running[task] -= 1
+                if not self._running[task]:
+                    del self._running[task]
         metrics.job_succeeded(job, time.monotonic() - start)
         return result
 

@@ -31,8 +31,8 @@ def configure(level: str = "info", fmt: str = "json", stream: TextIO | None = No
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS[level])
-    for noisy in ("alembic.runtime.migration", "alembic.runtime.plugins", "uvicorn.access",
-                  "apscheduler.scheduler", "apscheduler.executors.default"):
+    for noisy in ("alembic", "uvicorn.access", "apscheduler.scheduler",
+                  "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(_LEVELS[level], logging.WARNING))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from importlib.metadata import PackageNotFoundError, version
 
 from prometheus_client import (
     CollectorRegistry,
@@ -51,6 +52,8 @@ _job_seconds = Histogram("syndicator_job_duration_seconds", "Run time of each jo
 _ready = Gauge("syndicator_ready", "1 when /healthz/ready answers 200.", registry=REGISTRY)
 _started = Gauge("syndicator_start_timestamp_seconds", "Unix time the daemon started.",
                  registry=REGISTRY)
+_info = Gauge("syndicator_build_info", "Always 1; the running version as a label.", ["version"],
+              registry=REGISTRY)
 
 JOBS = ("poll", "feeds", "digest_daily", "digest_weekly", "deliver", "recovery", "heartbeat")
 
@@ -58,6 +61,10 @@ JOBS = ("poll", "feeds", "digest_daily", "digest_weekly", "deliver", "recovery",
 def started() -> None:
     """Mark the daemon's start; pre-create per-job series so dashboards see zeros, not gaps."""
     _started.set(time.time())
+    try:
+        _info.labels(version("syndicator")).set(1)
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        _info.labels("unknown").set(1)
     for job in JOBS:
         _job_failures.labels(job)
         _job_seconds.labels(job)

@@ -6,11 +6,14 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.engine import Engine
 
 from syndicator import metrics
 from syndicator.state import outbox
 from syndicator.state.schema import bulletins, deliveries, digest_contents, digest_runs
+
+log = structlog.get_logger(__name__)
 
 
 def backlog(engine: Engine) -> tuple[int, int]:
@@ -26,11 +29,22 @@ def backlog(engine: Engine) -> tuple[int, int]:
     return depth or 0, due or 0
 
 
-def sent(conn: sa.Connection, content_ids: Iterable[int], sent_at: datetime) -> None:
-    """For each immediate message just accepted: publication-to-send of each bulletin in it."""
+def sent(engine: Engine, content_ids: Iterable[int], sent_at: datetime) -> None:
+    """For each immediate message just recorded: publication-to-send of each bulletin in it.
+
+    Read after the sender's commit, and never raises: a metric must not stop the sending.
+    """
     ids = list(content_ids)
     if not ids:
         return
+    try:
+        with engine.connect() as conn:
+            _observe_latency(conn, ids, sent_at)
+    except sa.exc.DBAPIError as exc:
+        log.warning("metrics.latency_unavailable", error=str(exc.orig or exc).splitlines()[0])
+
+
+def _observe_latency(conn: sa.Connection, ids: list[int], sent_at: datetime) -> None:
     rows = conn.execute(
         sa.select(digest_contents.c.id, digest_contents.c.bulletin_ids)
         .join(digest_runs, digest_runs.c.id == digest_contents.c.run_id)

@@ -60,7 +60,9 @@ def check_all(settings: Settings) -> list[tuple[str, bool, str]]:
         results.append(("source database", False, str(exc)))
     if settings.mail.transport == "smtp":
         results.append(_check_smtp(settings))
-    return results
+    from syndicator.checks import local_checks
+
+    return results + local_checks(settings)
 
 
 def _check_smtp(settings: Settings) -> tuple[str, bool, str]:

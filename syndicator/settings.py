@@ -95,6 +95,9 @@ class MailSettings(Section):
     list_id: str | None = None
     unsubscribe_mailto: str | None = None
     allow_only: list[str] = []
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None  # default: the domain of from_address
+    dkim_private_key: SecretStr | None = None  # PEM; better: ..._PRIVATE_KEY_FILE
 
 
 class SmtpSettings(Section):

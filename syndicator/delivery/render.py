@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from syndicator.delivery.dkim_sign import make_signer
 from syndicator.links import Links
 from syndicator.settings import Settings
 from syndicator.state import bulletins as bulletin_store
@@ -56,6 +57,7 @@ class Renderer:
         self._composer = DigestComposer(settings)
         self._links = Links(settings, Tokens(secret_key(settings, engine)))
         self._digests: dict[int, Any] = {}
+        self._signer = make_signer(settings.mail)
         self.host = urlsplit(settings.base_url).hostname or "localhost"
 
     def prepare(self, conn: sa.Connection, claims: Sequence[Claimed]) -> list[Prepared]:
@@ -75,6 +77,8 @@ class Renderer:
             return Prepared(c, sub.email, mid, skip="every bulletin of this digest was withdrawn")
         data = self._composer.message(digest, self._recipient(sub), message_id=mid,
                                       date=datetime.now(timezone.utc))
+        if self._signer is not None:
+            data = self._signer.sign(data)
         return Prepared(c, sub.email, mid, data=data)
 
     def _recipient(self, sub: Any) -> Any:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
 import sqlalchemy as sa
 import structlog
@@ -25,8 +29,7 @@ log = structlog.get_logger(__name__)
 # with it to prove that it would notice lost mail. Never set outside tests.
 UNSAFE_MARK_SENT_FIRST = False
 
-_FLUSH_COUNT = 16
-_FLUSH_SECONDS = 0.5
+_COMPLETE_EVERY = 2.0  # seconds between checks for runs whose deliveries are all final
 SKIP = Outcome("retry", None, "")  # placeholder outcome for skipped deliveries
 
 
@@ -51,6 +54,28 @@ class DeliverReport:
     errors: list[str] = field(default_factory=list)
 
 
+T = TypeVar("T")
+
+
+def with_retries(fn: Callable[[], T], tries: int = 4) -> T:
+    """Run a short transaction again after a deadlock or serialization failure."""
+    for attempt in range(1, tries + 1):
+        try:
+            return fn()
+        except sa.exc.OperationalError as exc:
+            if attempt == tries or not _is_conflict(exc):
+                raise
+            log.info("delivery.transaction_retried", attempt=attempt)
+            time.sleep(random.uniform(0.005, 0.05) * attempt)
+    raise AssertionError("unreachable")
+
+
+def _is_conflict(exc: sa.exc.OperationalError) -> bool:
+    code = getattr(exc.orig, "args", [None])[0] if exc.orig else None
+    state = getattr(exc.orig, "sqlstate", None)
+    return code in (1205, 1213) or state in ("40001", "40P01")
+
+
 class Sender:
     """Claims in batches, sends on `connections` workers, records results in short transactions."""
 
@@ -66,8 +91,9 @@ class Sender:
         self._batch = max(32, self._workers * 8)
         self._queue: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=self._batch)
         self._results: list[tuple[Prepared, Outcome]] = []
-        self._oldest = 0.0
-        self._lock = asyncio.Lock()
+        self._has_results = asyncio.Event()
+        self._closing = False
+        self._checked = time.monotonic()
         self._leftover: list[int] = []
         self.report = DeliverReport()
 
@@ -77,6 +103,7 @@ class Sender:
     async def run(self) -> DeliverReport:
         started = time.monotonic()
         await self._t.open()
+        recorder = asyncio.create_task(self._recorder())
         workers = [asyncio.create_task(self._worker(i)) for i in range(self._workers)]
         try:
             await self._produce()
@@ -84,8 +111,11 @@ class Sender:
             for _ in workers:
                 await self._queue.put(None)
             await asyncio.gather(*workers, return_exceptions=True)
-            await self._flush()
+            self._closing = True
+            self._has_results.set()
+            await recorder
             await asyncio.to_thread(self._release)
+            await asyncio.to_thread(with_retries, self._complete_runs)
             await self._t.close()
         self.report.stopped = self._stop.is_set()
         self.report.seconds = round(time.monotonic() - started, 3)
@@ -108,6 +138,9 @@ class Sender:
                 await self._queue.put(item)
 
     def _claim(self) -> list[Prepared]:
+        return with_retries(self._claim_once)
+
+    def _claim_once(self) -> list[Prepared]:
         now = utcnow()
         if self._engine.dialect.name == "sqlite":  # renew the one-sender lease while busy
             take_sender_lease(self._engine, self._s.delivery.lease_seconds, now)
@@ -144,56 +177,85 @@ class Sender:
 
     async def _add(self, item: Prepared, outcome: Outcome) -> None:
         metrics.delivery("skipped" if outcome is SKIP else outcome.status, outcome.code)
-        if not self._results:
-            self._oldest = time.monotonic()
         self._results.append((item, outcome))
-        if (len(self._results) >= _FLUSH_COUNT or self._queue.empty()
-                or time.monotonic() - self._oldest > _FLUSH_SECONDS):
-            await self._flush()
+        self._has_results.set()
 
-    async def _flush(self) -> None:
-        async with self._lock:
+    async def _recorder(self) -> None:
+        """Write results as soon as the previous write is done: the window in which a crash
+        forgets a sent message is one short transaction, and senders never wait for it."""
+        failures = 0
+        while True:
+            await self._has_results.wait()
+            self._has_results.clear()
             batch, self._results = self._results, []
-            if batch:
-                await asyncio.to_thread(self._record, batch)
+            try:
+                if batch:
+                    await asyncio.to_thread(with_retries, lambda: self._record(batch))
+                failures = 0
+            except sa.exc.DBAPIError as exc:
+                # Cannot record: stop sending (each unrecorded message is a future duplicate).
+                failures += 1
+                reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+                log.error("delivery.record_failed", error=reason, attempt=failures)
+                self.report.unreachable = self.report.unreachable or f"state database: {reason}"
+                self._results[:0] = batch
+                if failures >= 5 and self._closing:
+                    raise
+                await asyncio.sleep(min(2.0 ** failures, 10))
+                self._has_results.set()
+                continue
+            if self._closing and not self._results:
+                return
 
     def _record(self, batch: list[tuple[Prepared, Outcome]]) -> None:
+        """One transaction for a batch of results; counted in the report once committed."""
         now = utcnow()
         sent: list[int] = []
+        accepted: list[tuple[int, int | None, str]] = []
+        tally: Counter[str] = Counter()
         with self._engine.begin() as conn:
             for item, outcome in batch:
                 if UNSAFE_MARK_SENT_FIRST and outcome is not SKIP and outcome.reply != "unsafe":
                     continue
                 if outcome.status == "sent":
-                    outbox.mark_sent(conn, item.claim.id, outcome.code, outcome.reply, now)
+                    accepted.append((item.claim.id, outcome.code, outcome.reply))
                     sent.append(item.claim.subscriber_id)
-                    self.report.sent += 1
+                    tally["sent"] += 1
                 else:
-                    self._record_unsent(conn, item, outcome, now)
+                    tally[self._record_unsent(conn, item, outcome, now)] += 1
+            outbox.mark_sent(conn, accepted, now)
             outbox.reset_bounces(conn, sent)
-            observe.sent(conn, [i.claim.content_id for i, o in batch
-                                if o is not SKIP and o.status == "sent"], now)
-            self.report.runs_completed += run_store.complete_finished(conn, now)
+            if time.monotonic() - self._checked > _COMPLETE_EVERY:
+                # Checked now and then, and at the end of the round: it reads the whole run.
+                self._checked = time.monotonic()
+                tally["runs_completed"] += run_store.complete_finished(conn, now)
+        for name, count in tally.items():
+            setattr(self.report, name, getattr(self.report, name) + count)
+        observe.sent(self._engine, [i.claim.content_id for i, o in batch
+                                    if o is not SKIP and o.status == "sent"], now)
+
+    def _complete_runs(self) -> None:
+        with self._engine.begin() as conn:
+            self.report.runs_completed += run_store.complete_finished(conn, utcnow())
 
     def _record_unsent(self, conn: sa.Connection, item: Prepared, o: Outcome,
-                       now: datetime) -> None:
+                       now: datetime) -> str:
+        """Record a result other than sent; returns the report counter it belongs to."""
         c = item.claim
         if o is SKIP:
-            status, reply, next_at = "skipped", item.skip or "", now
-            self.report.skipped += 1
+            status, reply, next_at, kind = "skipped", item.skip or "", now, "skipped"
         elif o.status == "bounce":
-            status, reply, next_at = "failed", o.reply, now
-            self.report.bounced += 1
+            status, reply, next_at, kind = "failed", o.reply, now, "bounced"
             self._bounce(conn, c.subscriber_id, o, now)
         elif c.attempts >= self._s.delivery.max_attempts:
-            status, reply, next_at = "failed", o.reply, now
-            self.report.failed += 1
+            status, reply, next_at, kind = "failed", o.reply, now, "failed"
         else:
             delays = self._s.delivery.retry_delays
             delay = delays[min(c.attempts, len(delays)) - 1]
             status, reply, next_at = "pending", o.reply, now + timedelta(seconds=delay)
-            self.report.retried += 1
+            kind = "retried"
         outbox.mark_attempt(conn, c.id, OWNER, status, o.code, reply, next_at, now)
+        return kind
 
     def _bounce(self, conn: sa.Connection, subscriber_id: int, o: Outcome, now: datetime) -> None:
         count = outbox.note_bounce(conn, subscriber_id)

@@ -120,6 +120,9 @@ async def deliver_due(settings: Settings, engine: sa.Engine, stop: asyncio.Event
     from syndicator.delivery.render import Renderer
 
     single = engine.dialect.name == "sqlite"
+    if engine.dialect.name in ("mysql", "mariadb"):
+        # Queue tables under REPEATABLE READ take gap locks that deadlock concurrent senders.
+        engine = engine.execution_options(isolation_level="READ COMMITTED")
     now = datetime.now(timezone.utc)
     if single:
         holder = leases.take_sender_lease(engine, settings.delivery.lease_seconds, now)

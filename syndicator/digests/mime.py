@@ -125,7 +125,8 @@ def hole_values(values: Mapping[str, str]) -> dict[str, bytes]:
 def header(name: str, value: str) -> bytes:
     """A folded header line; non-ASCII text becomes RFC 2047 words; CR/LF cannot split it."""
     text = one_line(value)
-    if text.isascii() and len(name) + len(text) < 76:
+    # ASCII that looks like an encoded word would be decoded by clients: encode it too.
+    if text.isascii() and "=?" not in text and len(name) + len(text) < 76:
         return f"{name}: {text}\r\n".encode("ascii")
     encoded = Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
     return f"{name}: {encoded}\r\n".encode("ascii")

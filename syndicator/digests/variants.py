@@ -43,7 +43,7 @@ LARGE: dict[str, Any] = STANDARD | {
     "width": 760,
     "body_size": 24,
     "small_size": 24,
-    "h1_size": 34,
+    "h1_size": 38,
     "h2_size": 32,
     "h3_size": 30,
     "line_height": 1.6,

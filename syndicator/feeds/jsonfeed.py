@@ -48,6 +48,7 @@ class JsonFeed:
     authors: list[Author]
     items: list[Item]
     version: str = VERSION
+    user_comment: str | None = None
     next_url: str | None = None  # pagination: the next older page (our RFC 5005 prev-archive)
     hubs: list[Hub] | None = None
 
@@ -59,8 +60,11 @@ def json_bytes(doc: FeedDocument, feeds_url: str) -> bytes:
         items=[_item(e) for e in doc.entries],
         next_url=f"{feeds_url}/{doc.prev_archive}.json" if doc.prev_archive else None,
         hubs=[Hub("WebSub", doc.hub)] if doc.hub else None,
+        user_comment=doc.reader_note or None,
     )
-    text = json.dumps(_compact(asdict(feed)), ensure_ascii=False, indent=2)
+    data = asdict(feed)
+    data = {"version": data.pop("version"), **data}  # first, as every JSON Feed shows it
+    text = json.dumps(_compact(data), ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")
 
 

@@ -33,7 +33,6 @@ class Tombstone:
 
     ref: str
     when: datetime
-    url: str
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,7 @@ class FeedDocument:
     archive: bool = False  # RFC 5005 fh:archive: a page of older entries
     prev_archive: str | None = None  # stem of the next older archive page
     hub: str | None = None  # WebSub hub URL
+    reader_note: str = ""  # for a person who opens the raw document (JSON Feed user_comment)
 
 
 def entry_id(host: str, b: Bulletin) -> str:
@@ -83,8 +83,7 @@ def to_entry(host: str, b: Bulletin) -> Entry:
 
 
 def to_tombstone(host: str, b: Bulletin) -> Tombstone:
-    return Tombstone(ref=entry_id(host, b), when=_utc(b.withdrawn_at or b.changed_at),
-                     url=one_line(b.url))
+    return Tombstone(ref=entry_id(host, b), when=_utc(b.withdrawn_at or b.changed_at))
 
 
 def newest(entries: tuple[Entry, ...], tombstones: tuple[Tombstone, ...] = ()) -> datetime:

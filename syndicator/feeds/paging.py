@@ -45,6 +45,7 @@ class FeedContext:
     page_size: int
     hub: str | None
     tombstones_since: datetime
+    reader_note: str = ""
 
 
 def documents(scope: Scope, members: Sequence[Bulletin], ctx: FeedContext) -> list[FeedDocument]:
@@ -54,7 +55,8 @@ def documents(scope: Scope, members: Sequence[Bulletin], ctx: FeedContext) -> li
     base = FeedDocument(
         stem=scope.stem, scope_stem=scope.stem, feed_id=scope.feed_id, title=scope.title,
         subtitle=scope.subtitle, home_url=ctx.home_url, author=ctx.author,
-        language=ctx.language, updated=newest(()), entries=(), hub=ctx.hub)
+        language=ctx.language, updated=newest(()), entries=(), hub=ctx.hub,
+        reader_note=ctx.reader_note)
     current = _current(base, members, full_pages * n, ctx)
     if full_pages:
         current = replace(current, prev_archive=archive_stem(scope.stem, full_pages))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from syndicator.feeds.model import FeedDocument
+from syndicator.feeds.model import Entry, FeedDocument
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
@@ -56,7 +55,7 @@ def _feed(doc: FeedDocument, feeds_url: str, fmt: str) -> FeedGenerator:
     return fg
 
 
-def _entry(fe: Any, e: Any, fmt: str) -> None:
+def _entry(fe: FeedEntry, e: Entry, fmt: str) -> None:
     fe.id(e.id)  # also the RSS guid, isPermaLink="false"
     fe.title(e.title)
     fe.link(href=e.url, rel="alternate", type="text/html")

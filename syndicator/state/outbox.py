@@ -69,13 +69,18 @@ def set_message_ids(conn: sa.Connection, values: dict[int, str]) -> None:
                      [{"d_id": k, "mid": v} for k, v in values.items()])
 
 
-def mark_sent(conn: sa.Connection, delivery_id: int, code: int | None, reply: str,
+def mark_sent(conn: sa.Connection, results: Sequence[tuple[int, int | None, str]],
               now: datetime) -> None:
+    """(delivery id, code, reply) of accepted messages, in one executemany."""
+    if not results:
+        return
     # Not conditional on our lease: the server has the message, whoever holds the row now.
-    conn.execute(deliveries.update().where(deliveries.c.id == delivery_id,
-                                           deliveries.c.status.in_(("pending", "sending")))
-                 .values(status="sent", sent_at=now, last_code=code, last_reply=reply[:500],
-                         lease_owner=None, lease_until=None, updated_at=now))
+    open_ = sa.or_(deliveries.c.status == "pending", deliveries.c.status == "sending")
+    conn.execute(deliveries.update().where(deliveries.c.id == sa.bindparam("d_id"), open_)
+                 .values(status="sent", sent_at=now, last_code=sa.bindparam("code"),
+                         last_reply=sa.bindparam("reply"), lease_owner=None, lease_until=None,
+                         updated_at=now),
+                 [{"d_id": i, "code": c, "reply": r[:500]} for i, c, r in results])
 
 
 def mark_attempt(conn: sa.Connection, delivery_id: int, token: str, status: str,

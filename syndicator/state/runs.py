@@ -86,12 +86,20 @@ def set_run_status(conn: sa.Connection, run_id: int, status: str, now: datetime)
 
 
 def complete_finished(conn: sa.Connection, now: datetime) -> int:
-    """Mark `complete` every sending run whose deliveries are all final."""
+    """Mark `complete` every sending run whose deliveries are all final.
+
+    The check is a plain read, then a keyed update: a locking subquery over deliveries would
+    deadlock with other senders on MariaDB. A stale read is harmless, as final states are final.
+    """
     open_ = sa.select(deliveries.c.id).where(
         deliveries.c.run_id == digest_runs.c.id,
         deliveries.c.status.in_(("pending", "sending"))).exists()
+    done_ids = list(conn.scalars(sa.select(digest_runs.c.id)
+                                 .where(digest_runs.c.status == "sending", ~open_)))
+    if not done_ids:
+        return 0
     done = conn.execute(digest_runs.update()
-                        .where(digest_runs.c.status == "sending", ~open_)
+                        .where(digest_runs.c.id.in_(done_ids), digest_runs.c.status == "sending")
                         .values(status="complete", completed_at=now))
     return done.rowcount
 

@@ -135,4 +135,5 @@ deliveries = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("run_id", "subscriber_id"),
     sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    sa.Index("ix_deliveries_run_id_status", "run_id", "status"),  # is the run complete?
 )

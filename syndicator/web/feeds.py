@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from syndicator.feeds import names
 from syndicator.settings import Settings
 
-CACHE_CONTROL = "public, max-age=300"
-_NOT_FOUND = Response("Not Found\n", status_code=404, media_type="text/plain")
+CACHE_CONTROL = b"public, max-age=300"
+CACHE_BYTES = 64 * 1024 * 1024  # beyond this, the least recently served files are dropped
+RawHeaders = list[tuple[bytes, bytes]]
+_NOT_FOUND: RawHeaders = [(b"content-type", b"text/plain; charset=utf-8"),
+                          (b"content-length", b"10")]
 
 
 @dataclass(frozen=True)
@@ -25,41 +28,46 @@ class _Cached:
     body: bytes
     etag: str
     mtime: int
-    headers: dict[str, str]
+    full: RawHeaders  # 200 (GET and HEAD)
+    not_modified: RawHeaders  # 304
 
 
 class FeedFiles:
-    """Serves the feed directory; the bytes and validators of each file are read once per change."""
+    """An ASGI endpoint serving the feed directory; each file is read once per change.
 
-    def __init__(self, directory: Path) -> None:
+    Raw ASGI rather than Request/Response objects: the per-request work is a stat() and a
+    header comparison, which keeps a 304 about as cheap as a static file server's.
+    """
+
+    def __init__(self, directory: Path, budget: int = CACHE_BYTES) -> None:
         self._dir = directory
-        self._cache: dict[str, _Cached] = {}
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._budget = budget
+        self._size = 0
 
-    async def serve(self, request: Request) -> Response:
-        name = request.path_params["name"]
-        if not names.is_feed_file(name):
-            return _NOT_FOUND
-        cached = self._load(name)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        name = scope["path_params"]["name"]
+        cached = self._load(name) if names.is_feed_file(name) else None
         if cached is None:
-            return _NOT_FOUND
-        if _not_modified(request, cached):
-            return Response(status_code=304, headers=cached.headers)
-        headers = cached.headers | {"content-type": names.media_type(name)}
-        if request.method == "HEAD":
-            headers["content-length"] = str(len(cached.body))
-            return _HeadResponse(headers)
-        return Response(cached.body, headers=headers)
+            status, headers, body = 404, _NOT_FOUND, b"Not Found\n"
+        elif _not_modified(scope["headers"], cached):
+            status, headers, body = 304, cached.not_modified, b""
+        else:
+            status, headers = 200, cached.full
+            body = b"" if scope["method"] == "HEAD" else cached.body
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     def _load(self, name: str) -> _Cached | None:
         path = self._dir / name
         try:
             st = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
-            self._cache.pop(name, None)
+            self._forget(name)
             return None
-        key = (st.st_ino, st.st_mtime_ns, st.st_size)
         cached = self._cache.get(name)
-        if cached is not None and cached.key == key:
+        if cached is not None and cached.key == (st.st_ino, st.st_mtime_ns, st.st_size):
+            self._cache.move_to_end(name)
             return cached
         return self._read(name, path)
 
@@ -68,45 +76,57 @@ class FeedFiles:
             with open(path, "rb") as f:  # fstat of the open file: the key matches these bytes
                 st = os.fstat(f.fileno())
                 body = f.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             return None
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        mtime = int(st.st_mtime)
-        headers = {"etag": etag, "last-modified": formatdate(mtime, usegmt=True),
-                   "cache-control": CACHE_CONTROL}
-        cached = _Cached((st.st_ino, st.st_mtime_ns, st.st_size), body, etag, mtime, headers)
+        cached = _entry(name, body, st)
+        self._forget(name)
         self._cache[name] = cached
+        self._size += len(body)
+        while self._size > self._budget and len(self._cache) > 1:
+            self._forget(next(iter(self._cache)))
         return cached
 
-
-class _HeadResponse(Response):
-    """The GET headers (Content-Length included) without a body."""
-
-    def __init__(self, headers: dict[str, str]) -> None:
-        super().__init__(b"", headers=headers)
-        self.raw_headers = [(k.encode("latin-1"), v.encode("latin-1"))
-                            for k, v in headers.items()]
+    def _forget(self, name: str) -> None:
+        old = self._cache.pop(name, None)
+        if old is not None:
+            self._size -= len(old.body)
 
 
-def _not_modified(request: Request, cached: _Cached) -> bool:
+def _entry(name: str, body: bytes, st: os.stat_result) -> _Cached:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    mtime = int(st.st_mtime)
+    validators = [(b"etag", etag.encode()),
+                  (b"last-modified", formatdate(mtime, usegmt=True).encode()),
+                  (b"cache-control", CACHE_CONTROL)]
+    full = [(b"content-type", names.media_type(name).encode()),
+            (b"content-length", str(len(body)).encode()), *validators,
+            (b"x-content-type-options", b"nosniff"),
+            # Public documents: web-based readers may fetch them from their own origin.
+            (b"access-control-allow-origin", b"*")]
+    return _Cached((st.st_ino, st.st_mtime_ns, st.st_size), body, etag, mtime, full, validators)
+
+
+def _not_modified(headers: RawHeaders, cached: _Cached) -> bool:
     """RFC 9110 13.1: If-None-Match wins over If-Modified-Since; weak comparison for GET."""
-    inm = request.headers.get("if-none-match")
+    inm = ims = None
+    for key, value in headers:
+        if key == b"if-none-match":
+            inm = value.decode("latin-1")
+        elif key == b"if-modified-since":
+            ims = value.decode("latin-1")
     if inm is not None:
         tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
         return "*" in tags or cached.etag in tags
-    ims = request.headers.get("if-modified-since")
     if ims is None:
         return False
     try:
         since = parsedate_to_datetime(ims)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return False
-    if since.tzinfo is None:
-        return False
-    return cached.mtime <= since.timestamp()
+    return since.tzinfo is not None and cached.mtime <= since.timestamp()
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
     """The routes to mount in the daemon's app: files of feeds.output_dir under /feeds/."""
     endpoint = FeedFiles(Path(settings.feeds.output_dir))
-    return [Route("/feeds/{name}", endpoint.serve, methods=["GET", "HEAD"])]
+    return [Route("/feeds/{name}", endpoint, methods=["GET", "HEAD"])]

@@ -55,7 +55,8 @@ class Daemon:
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return httpx.get(self.base + path, timeout=10, **kw)
 
-    def wait_for(self, what: str, check: Callable[[], bool], timeout: float = START_TIMEOUT) -> None:
+    def wait_for(self, what: str, check: Callable[[], bool],
+                 timeout: float = START_TIMEOUT) -> None:
         """Poll `check` until true; fail with the daemon's logs if it died or time ran out."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

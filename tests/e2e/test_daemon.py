@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import socket
+from importlib.metadata import version
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def test_live_ready_metrics_then_sigterm_exits_zero(daemon: Daemon) -> None:
     # The demo portal holds 13 rows: 11 public and recent (announced), 2 not public.
     assert samples[("syndicator_bulletins_ingested_total", (("kind", "new"),))] == 11
     assert samples[("syndicator_ready", ())] == 1
+    assert samples[("syndicator_build_info", (("version", version("syndicator")),))] == 1
     assert samples[("syndicator_job_last_success_timestamp_seconds", (("job", "poll"),))] > 0
     names = {f.name for f in text_string_to_metric_families(response.text)}
     assert {"syndicator_deliveries", "syndicator_delivery_queue_depth",
@@ -90,3 +92,18 @@ def test_healthcheck_verb_follows_readiness(daemon: Daemon) -> None:
     down = cli(daemon.cwd, env, "healthcheck", "--timeout", "2")
     assert down.returncode == 1
     assert "no answer" in down.stderr
+
+
+def test_check_reports_directories_and_the_port(daemon: Daemon, tmp_path: Path) -> None:
+    daemon.wait_ready()
+    ok = cli(daemon.cwd, daemon.env, "check")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert f"ok   http 127.0.0.1:{daemon.port}: in use by a running syndicator (ready)" in ok.stdout
+    assert "ok   feeds directory:" in ok.stdout and "ok   mail outbox directory:" in ok.stdout
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    bad = cli(daemon.cwd, {**daemon.env, "SYNDICATOR_FEEDS__OUTPUT_DIR": str(blocked / "feeds")},
+              "check")
+    assert bad.returncode == 1
+    assert f"FAIL feeds directory: {blocked / 'feeds'}:" in bad.stdout

@@ -168,6 +168,25 @@ def test_transactional_mail_reads_well(browser: Any, kind: str, large: bool) -> 
     assert violations == [], violations
 
 
+def test_size_guarded_digest_reads_well(browser: Any) -> None:
+    lead = "<p>" + "Nội dung chi tiết của thông báo về công tác cán bộ. " * 30 + "</p>"
+    items = tuple(bulletin(i, summary=lead) for i in range(1, 61))
+    raw = DigestComposer(Settings()).message(
+        digest(bulletins=items, digest_id="guard"), recipient(large=True),
+        message_id="<g@x>", date=datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc))
+    html = html_part(raw)
+    assert len(html.encode("utf-8")) < 90_000 and "Các tin khác" in html
+    page = browser.new_page(viewport={"width": 320, "height": 900})
+    try:
+        page.set_content(html)
+        m = page.evaluate(MEASURE)
+        violations = _axe(page, enhanced=True)
+    finally:
+        page.close()
+    assert m["bodyMin"] >= 24 and m["contrastMin"] >= 7 and m["scrollWidth"] <= 320, m
+    assert violations == [], violations
+
+
 def test_the_checks_catch_a_bad_email(browser: Any) -> None:
     """The same measurements on a deliberately broken copy: they must fail it."""
     bad = sample_html(False).replace(

@@ -173,7 +173,7 @@ def test_orphaned_files_of_ours_are_removed_and_others_kept(state: sa.Engine,
 
 def test_a_daemon_rebuild_renders_only_what_changed_and_repairs_tampered_files(
         state: sa.Engine, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from syndicator.feeds import service
+    from syndicator.feeds import build
 
     add(state, range(1, 13))
     settings = config(out)
@@ -186,8 +186,8 @@ def test_a_daemon_rebuild_renders_only_what_changed_and_repairs_tampered_files(
             return render(doc, feeds_url)
         return wrapper
 
-    for ext, render in list(service.RENDERERS.items()):
-        monkeypatch.setitem(service.RENDERERS, ext, counting(ext, render))
+    for ext, render in list(build.RENDERERS.items()):
+        monkeypatch.setitem(build.RENDERERS, ext, counting(ext, render))
     assert build_all(settings, state, T0).written == []
     assert rendered == []
     good = (out / "all.archive-1.rss").read_bytes()
@@ -197,3 +197,13 @@ def test_a_daemon_rebuild_renders_only_what_changed_and_repairs_tampered_files(
     assert sorted(report.written) == ["all.archive-1.rss", "all.json"]
     assert sorted(rendered) == ["all.archive-1.rss", "all.json"]
     assert (out / "all.archive-1.rss").read_bytes() == good
+
+
+def test_an_unwritable_feed_directory_is_one_clear_error(state: sa.Engine, out: Path) -> None:
+    from syndicator.errors import SyndicatorError
+
+    add(state, range(1, 2))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("a file where the directory should be")
+    with pytest.raises(SyndicatorError, match=r"cannot write the feeds in .* \(feeds.output_dir\)"):
+        build_all(config(out), state, T0)

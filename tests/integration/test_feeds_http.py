@@ -15,7 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from syndicator.feeds import writer
-from syndicator.feeds.service import render_all
+from syndicator.feeds.build import render_all
 from syndicator.settings import Settings
 from syndicator.web.feeds import routes
 from tests.feeds_support import T0, bulletin
@@ -45,6 +45,7 @@ def base_url(feed_dir: Path) -> Iterator[str]:
                                            log_level="warning", lifespan="off"))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     port = sock.getsockname()[1]
@@ -70,6 +71,8 @@ def test_get_serves_the_file_with_validators(base_url: str, feed_dir: Path, name
     assert r.content == (feed_dir / name).read_bytes()
     assert r.headers["content-type"] == TYPES[name]
     assert r.headers["cache-control"] == "public, max-age=300"
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["etag"].startswith('"') and not r.headers["etag"].startswith("W/")
     mtime = (feed_dir / name).stat().st_mtime
     assert r.headers["last-modified"] == formatdate(int(mtime), usegmt=True)
@@ -129,3 +132,9 @@ def test_anything_else_is_404(base_url: str, path: str) -> None:
     conn.close()
     assert response.status == 404, path
     assert b"not for the web" not in body
+
+
+def test_other_methods_are_refused(base_url: str) -> None:
+    with httpx.Client(timeout=30) as client:
+        for method in ("POST", "PUT", "DELETE"):
+            assert client.request(method, f"{base_url}/feeds/all.atom").status_code == 405

@@ -95,3 +95,39 @@ def test_a_bounced_or_unsubscribed_subscriber_is_not_queued(state: sa.Engine) ->
     with state.begin() as conn:
         conn.execute(subscribers.update().where(subscribers.c.id == sid).values(status="bounced"))
     assert service.run_digest(Settings(), state, "daily", NOW).deliveries == 0
+
+
+def test_retention_forgets_old_final_deliveries_but_not_recent_runs(state: sa.Engine) -> None:
+    add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "a@example.gov.vn")
+    settings = Settings(delivery={"retention_days": 1})
+    run = service.run_digest(settings, state, "daily", NOW)
+    with state.begin() as conn:
+        conn.execute(deliveries.update().values(status="sent"))
+        conn.execute(digest_runs.update().values(status="complete"))
+    created = datetime.now(UTC)  # rows carry the real clock's creation time
+    # Two days later: beyond retention, but inside the recovery window: the run stays,
+    # or recovery would create it again and send it twice.
+    assert service.purge(settings, state, created + timedelta(days=2)) == 0
+    assert service.run_digest(settings, state, "daily", NOW).run_id == run.run_id
+    assert service.purge(settings, state, created + timedelta(days=9)) == 1
+    assert rows(state, deliveries) == [] and rows(state, digest_runs) == []
+
+
+def test_leases_of_a_dead_local_process_are_reclaimed(state: sa.Engine) -> None:
+    import socket
+
+    from syndicator.state import outbox
+
+    add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "a@example.gov.vn")
+    service.run_digest(Settings(), state, "daily", NOW)
+    now = datetime.now(UTC)
+    dead = f"{socket.gethostname()[:80]}:999999:dead"
+    with state.begin() as conn:
+        assert len(outbox.claim(conn, dead, now, 10, 3600)) == 1
+    with state.begin() as conn:
+        assert outbox.claim(conn, "other", now, 10, 3600) == []  # the lease holds...
+    assert service.reclaim_dead_leases(state) == 1  # ...until its holder is known dead
+    with state.begin() as conn:
+        assert len(outbox.claim(conn, "other", now, 10, 3600)) == 1

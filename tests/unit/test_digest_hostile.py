@@ -132,3 +132,10 @@ def test_size_guard_even_when_headlines_alone_are_too_many(composer: DigestCompo
     assert len(html.encode("utf-8")) < HTML_LIMIT
     assert "tin khác" in html and f"{BASE}/digests/huge?size=large" in html
     assert "Hủy đăng ký" in html  # the footer is never cut
+
+
+def test_encoded_word_lookalikes_in_titles_stay_literal(composer: DigestComposer) -> None:
+    title = "=?utf-8?b?R2nhuqMgbeG6oW8=?= Bcc"
+    d = digest(frequency="immediate", bulletins=(bulletin(1, title=title),))
+    msg = parse(composer.message(d, recipient(), message_id=MID, date=DATE))
+    assert msg["Subject"] == f"Tin mới: {title}"

@@ -10,7 +10,7 @@ import os
 from dataclasses import replace
 from datetime import timedelta
 
-from syndicator.feeds.service import render_all
+from syndicator.feeds.build import render_all
 from syndicator.settings import Settings
 from tests.feeds_support import DATA, T0, assert_valid, bulletin
 

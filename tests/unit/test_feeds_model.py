@@ -11,7 +11,7 @@ import pytest
 from syndicator.feeds import names
 from syndicator.feeds.model import entry_id
 from syndicator.feeds.paging import FeedContext, Scope, documents
-from syndicator.feeds.service import render_all
+from syndicator.feeds.build import render_all
 from syndicator.settings import Settings
 from tests.feeds_support import T0, assert_valid, bulletin
 
@@ -194,3 +194,15 @@ def test_hostile_text_in_every_field_still_gives_valid_documents() -> None:
         assert_valid(name, data)
     title = assert_valid("all.atom", files["all.atom"]).entries[0].title
     assert "\n" not in title and "\x1b" not in title and "Nghị định" in title
+
+
+def test_opml_lists_every_subscription_document_in_every_format() -> None:
+    from lxml import etree
+
+    files = render_all(settings(max_entries=2), [bulletin(i) for i in range(7)], NOW)
+    root = etree.fromstring(files["index.opml"])
+    urls = {o.get("xmlUrl") for o in root.iter("outline") if o.get("xmlUrl")}
+    base = "https://bantin.sonoivu.example:8443/feeds/"
+    expected = {base + n for n in files if n != "index.opml" and ".archive-" not in n}
+    assert urls == expected
+    assert root.findtext("head/title") == "Các nguồn tin của Sở Nội vụ tỉnh Bắc Kạn"

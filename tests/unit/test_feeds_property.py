@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicator.feeds.service import render_all
+from syndicator.feeds.build import render_all
 from syndicator.settings import Settings
 from tests.feeds_support import T0, assert_valid, bulletin
 

@@ -74,6 +74,7 @@ def upgrade() -> None:
     op.create_index("ix_deliveries_subscriber_id", "deliveries", ["subscriber_id"])
     op.create_index("ix_deliveries_status_next_attempt_at", "deliveries",
                     ["status", "next_attempt_at"])
+    op.create_index("ix_deliveries_run_id_status", "deliveries", ["run_id", "status"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,98 @@
+"""What the feed directory should hold: every document of every feed, rendered on demand (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache, partial
+from importlib import resources
+
+import yaml
+
+from syndicator.bulletins import Bulletin
+from syndicator.feeds import names
+from syndicator.feeds.jsonfeed import json_bytes
+from syndicator.feeds.model import FeedDocument, host_of
+from syndicator.feeds.opml import opml_bytes
+from syndicator.feeds.paging import FeedContext, Scope, documents
+from syndicator.feeds.xmlfeeds import atom_bytes, rss_bytes
+from syndicator.settings import Settings
+from syndicator.text import one_line
+
+Renderer = Callable[[FeedDocument, str], bytes]
+RENDERERS: dict[str, Renderer] = {"atom": atom_bytes, "rss": rss_bytes, "json": json_bytes}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file: its name, a key that is equal exactly when the bytes would be, and how to render."""
+
+    name: str
+    key: int  # within one process
+    render: Callable[[], bytes]
+
+
+def render_all(settings: Settings, members: Sequence[Bulletin], now: datetime) -> dict[str, bytes]:
+    """File name -> bytes for everything the feed directory should hold (pure)."""
+    return {job.name: job.render() for job in jobs(settings, members, now)}
+
+
+def jobs(settings: Settings, members: Sequence[Bulletin], now: datetime) -> list[Job]:
+    """Every file of the feed directory; nothing is rendered until a job's render() is called."""
+    ctx = _context(settings, now)
+    feeds_url = f"{settings.base_url}/feeds"
+    scopes = _scopes(settings, members)
+    jobs = [Job(f"{doc.stem}.{ext}", hash((doc, ext, feeds_url)), partial(render, doc, feeds_url))
+            for scope, scope_members in scopes
+            for doc in documents(scope, scope_members, ctx)
+            for ext, render in RENDERERS.items()]
+    title = _messages()["opml_title"].format(site=_site(settings))
+    opml = opml_bytes(title, [s for s, _ in scopes], feeds_url, ctx.home_url)
+    return [*jobs, Job(names.OPML, hash(opml), lambda: opml)]
+
+
+def _context(settings: Settings, now: datetime) -> FeedContext:
+    return FeedContext(
+        host=host_of(settings.base_url), home_url=str(settings.site.url),
+        author=_site(settings), language=settings.site.language,
+        page_size=settings.feeds.max_entries,
+        hub=str(settings.feeds.websub_hub) if settings.feeds.websub_hub else None,
+        tombstones_since=now - timedelta(days=settings.feeds.tombstone_days),
+        reader_note=_messages()["reader_note"])
+
+
+def _scopes(settings: Settings, members: Sequence[Bulletin]) -> list[tuple[Scope, list[Bulletin]]]:
+    """`all`, then one feed per category slug ever seen (so a withdrawal reaches its feed too)."""
+    by_slug: dict[str, list[Bulletin]] = {}
+    for b in members:
+        if b.category_slug and b.category:
+            by_slug.setdefault(b.category_slug, []).append(b)
+    text = _messages()
+    site = _site(settings)
+    base = f"{settings.base_url}/feeds"
+    out = [(Scope(names.ALL, f"{base}/{names.ALL}.atom", text["title_all"].format(site=site),
+                  text["subtitle_all"].format(site=site)), list(members))]
+    for slug, group in sorted(by_slug.items()):
+        name = _display_name(group)
+        stem = names.scope_stem(slug)
+        out.append((Scope(stem, f"{base}/{stem}.atom",
+                          text["title_category"].format(site=site, category=name),
+                          text["subtitle_category"].format(site=site, category=name)), group))
+    return out
+
+
+def _site(settings: Settings) -> str:
+    return one_line(settings.site.title) or host_of(settings.base_url)
+
+
+def _display_name(group: Sequence[Bulletin]) -> str:
+    """Names that fold to one slug may differ in case or accents: the newest public one wins."""
+    public = [b for b in group if b.state == "public"] or list(group)
+    return one_line(public[-1].category or "") or public[-1].category_slug or ""
+
+
+@cache
+def _messages() -> dict[str, str]:
+    text = resources.files("syndicator.feeds").joinpath("messages.yaml").read_text("utf-8")
+    return dict(yaml.safe_load(text))

@@ -1,0 +1,63 @@
+"""The delivery verbs as an operator runs them: demo, poll, deliver, digest run, deliveries, check."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from email import message_from_bytes
+from pathlib import Path
+
+import yaml
+
+from tests.integration.smtp_server import SmtpServer
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli(cwd: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    cfg = ["--config", str(config or REPO / "config.yaml")]
+    return subprocess.run([sys.executable, "-m", "syndicator", *cfg, *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_demo_poll_deliver_and_digest_run(tmp_path: Path) -> None:
+    assert cli(tmp_path, "demo").returncode == 0
+    poll = cli(tmp_path, "poll")
+    assert poll.returncode == 0, poll.stderr
+    sent = cli(tmp_path, "deliver")
+    assert sent.returncode == 0 and "deliver: 1 sent" in sent.stdout, sent.stderr
+    immediate = list((tmp_path / "var/mail").glob("*.eml"))
+    assert len(immediate) == 1
+    msg = message_from_bytes(immediate[0].read_bytes())
+    assert msg["To"].endswith("<vanphong@ubnd-babe.example>")
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    daily = cli(tmp_path, "digest", "run", "--frequency", "daily", "--now", "2099-01-01T08:00")
+    assert daily.returncode == 0 and "created" in daily.stdout, daily.stderr
+    # The demo bulletins were first seen today, not in the period before 2099-01-01.
+    assert "0 deliveries" in daily.stdout
+    again = cli(tmp_path, "digest", "run", "--frequency", "daily", "--now", "2099-01-01T09:00")
+    assert "already existed" in again.stdout
+
+    listing = cli(tmp_path, "deliveries", "--json")
+    rows = json.loads(listing.stdout)
+    assert [(r["email"], r["status"], r["attempts"]) for r in rows] == [
+        ("vanphong@ubnd-babe.example", "sent", 1)]
+    assert rows[0]["message_id"] == msg["Message-ID"]
+    assert cli(tmp_path, "deliver").stdout.startswith("deliver: 0 sent")
+
+
+def test_check_probes_the_smtp_server_and_fails_closed_without_starttls(tmp_path: Path) -> None:
+    cli(tmp_path, "db", "upgrade")
+    with SmtpServer() as server:
+        for security, ok in (("none", True), ("starttls", False)):
+            cfg = {"mail": {"transport": "smtp"},
+                   "smtp": {"host": "127.0.0.1", "port": server.port, "security": security,
+                            "timeout": 5}}
+            path = tmp_path / f"{security}.yaml"
+            path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+            done = cli(tmp_path, "check", config=path)
+            line = next(x for x in done.stdout.splitlines() if "smtp server" in x)
+            assert line.startswith("ok") == ok, done.stdout
+    assert server.handler.received == []  # a probe sends nothing

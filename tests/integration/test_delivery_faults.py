@@ -1,0 +1,259 @@
+"""Sending against a real SMTP server that misbehaves: nothing lost, duplicates only when a 250
+was lost, nothing to unsubscribed or pending addresses, one Message-ID per delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from syndicator.delivery import service
+from syndicator.delivery.leases import SENDER_LEASE
+from syndicator.settings import Settings
+from syndicator.state.schema import deliveries, digest_runs, subscribers
+from syndicator.state.values import set_value
+
+from .delivery_data import add_bulletin, add_subscriber
+from .smtp_server import FaultyHandler, Refusing, SmtpServer
+
+UTC = timezone.utc
+NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+IN_PERIOD = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+FAULTS = {"t451@example.gov.vn": ["451"], "t452@example.gov.vn": ["452", "452"],
+          "b550@example.gov.vn": ["550"], "drop@example.gov.vn": ["drop"],
+          "lost250@example.gov.vn": ["lose250"], "hang@example.gov.vn": ["hang"]}
+GOOD = [f"ok{i}@example.gov.vn" for i in range(6)]
+
+
+def settings_for(port: int, tmp: Path, **delivery: Any) -> Settings:
+    return Settings(
+        mail={"transport": "smtp", "outbox_dir": str(tmp / "mail")},
+        smtp={"host": "127.0.0.1", "port": port, "security": "none", "timeout": 2,
+              "connections": 3},
+        delivery={"retry_delays": [0], "max_attempts": 4, "lease_seconds": 30} | delivery,
+        security={"secret_key": "test-secret-key-for-links"})
+
+
+def seed(engine: sa.Engine) -> None:
+    add_bulletin(engine, IN_PERIOD)
+    add_bulletin(engine, IN_PERIOD, category="Thi đua", slug="thi-dua", title="Khen thưởng")
+    for email in [*GOOD, *FAULTS]:
+        add_subscriber(engine, email, text_size="large" if email == GOOD[0] else "standard")
+    add_subscriber(engine, "unsub@example.gov.vn", status="unsubscribed")
+    add_subscriber(engine, "pending@example.gov.vn", status="pending")
+
+
+async def deliver_until_done(settings: Settings, engine: sa.Engine, rounds: int = 8) -> list[Any]:
+    reports = []
+    for _ in range(rounds):
+        reports.append(await service.deliver_due(settings, engine, asyncio.Event(),
+                                                 retry_now=True))
+        with engine.connect() as conn:
+            open_ = conn.scalar(sa.select(sa.func.count()).where(
+                deliveries.c.status.in_(("pending", "sending"))))
+        if not open_:
+            break
+    return reports
+
+
+def delivery_rows(engine: sa.Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return {r.email: r for r in conn.execute(
+            sa.select(deliveries, subscribers.c.email)
+            .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id))}
+
+
+async def test_faults_lose_nothing_and_duplicate_only_a_lost_250(state: sa.Engine,
+                                                                  tmp_path: Path) -> None:
+    seed(state)
+    handler = FaultyHandler(plan={k: list(v) for k, v in FAULTS.items()}, hang_seconds=5)
+    with SmtpServer(handler) as server:
+        settings = settings_for(server.port, tmp_path)
+        run = service.run_digest(settings, state, "daily", NOW)
+        assert run.deliveries == len(GOOD) + len(FAULTS)
+        await deliver_until_done(settings, state)
+    got = handler.by_rcpt()
+    rows = delivery_rows(state)
+    for email in [*GOOD, *FAULTS]:
+        expected = {"b550@example.gov.vn": 0, "lost250@example.gov.vn": 2}.get(email, 1)
+        assert len(got.get(email, [])) == expected, email
+        ids = {r.message_id for r in got.get(email, [])}
+        assert ids <= {rows[email].message_id}, email  # the same Message-ID on every attempt
+    assert "unsub@example.gov.vn" not in got and "pending@example.gov.vn" not in got
+    assert rows["b550@example.gov.vn"].status == "failed"
+    assert rows["b550@example.gov.vn"].last_code == 550
+    assert rows["t452@example.gov.vn"].attempts == 3 and rows["t451@example.gov.vn"].attempts == 2
+    assert {r.status for e, r in rows.items() if e != "b550@example.gov.vn"} == {"sent"}
+    assert all(r.sent_at is not None for r in rows.values() if r.status == "sent")
+    with state.connect() as conn:
+        assert conn.scalar(sa.select(digest_runs.c.status)) == "complete"
+    assert handler.attempts["b550@example.gov.vn"] == 1  # a 5xx is never repeated
+
+
+async def test_run_is_not_complete_while_a_delivery_waits_for_retry(state: sa.Engine,
+                                                                    tmp_path: Path) -> None:
+    add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "t451@example.gov.vn")
+    add_subscriber(state, "ok@example.gov.vn")
+    handler = FaultyHandler(plan={"t451@example.gov.vn": ["451"]})
+    with SmtpServer(handler) as server:
+        settings = settings_for(server.port, tmp_path, retry_delays=[3600])
+        service.run_digest(settings, state, "daily", NOW)
+        report = await service.deliver_due(settings, state, asyncio.Event())
+        assert (report.sent, report.retried) == (1, 1)
+        with state.connect() as conn:
+            assert conn.scalar(sa.select(digest_runs.c.status)) == "sending"
+        # Not due yet: a plain round sends nothing; --retry-now does.
+        assert (await service.deliver_due(settings, state, asyncio.Event())).sent == 0
+        assert (await service.deliver_due(settings, state, asyncio.Event(), True)).sent == 1
+    with state.connect() as conn:
+        assert conn.scalar(sa.select(digest_runs.c.status)) == "complete"
+
+
+async def test_421_at_connect_stops_the_round_and_loses_nothing(state: sa.Engine,
+                                                                 tmp_path: Path) -> None:
+    seed(state)
+    with Refusing() as refusing:
+        settings = settings_for(refusing.port, tmp_path)
+        service.run_digest(settings, state, "daily", NOW)
+        report = await service.deliver_due(settings, state, asyncio.Event(), retry_now=True)
+    assert report.unreachable and report.sent == 0
+    assert refusing.connections <= settings.smtp.connections  # no hammering a refusing server
+    with state.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).where(
+            deliveries.c.status == "sending")) == 0
+    with SmtpServer() as server:
+        await deliver_until_done(settings_for(server.port, tmp_path), state)
+    got = server.handler.by_rcpt()
+    assert sorted(got) == sorted([*GOOD, *FAULTS]) and all(len(v) == 1 for v in got.values())
+
+
+async def test_consecutive_hard_bounces_suspend_the_subscriber(state: sa.Engine,
+                                                               tmp_path: Path) -> None:
+    add_bulletin(state, IN_PERIOD)
+    sid = add_subscriber(state, "b550@example.gov.vn")
+    handler = FaultyHandler(plan={"b550@example.gov.vn": ["550"]})
+    with SmtpServer(handler) as server:
+        settings = settings_for(server.port, tmp_path, bounce_threshold=1)
+        service.run_digest(settings, state, "daily", NOW)
+        await service.deliver_due(settings, state, asyncio.Event())
+    with state.connect() as conn:
+        row = conn.execute(sa.select(subscribers).where(subscribers.c.id == sid)).one()
+    assert (row.status, row.hard_bounces) == ("bounced", 1)
+
+
+async def test_graceful_stop_releases_unstarted_claims(state: sa.Engine, tmp_path: Path) -> None:
+    add_bulletin(state, IN_PERIOD)
+    emails = [f"s{i}@example.gov.vn" for i in range(60)]
+    for e in emails:
+        add_subscriber(state, e)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    class StopAfter(FaultyHandler):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            reply = await super().handle_DATA(server, session, envelope)
+            if len(self.received) == 10:
+                loop.call_soon_threadsafe(stop.set)
+            return reply
+
+    handler = StopAfter()
+    with SmtpServer(handler) as server:
+        settings = settings_for(server.port, tmp_path, lease_seconds=600)
+        service.run_digest(settings, state, "daily", NOW)
+        report = await service.deliver_due(settings, state, stop)
+        assert report.stopped and report.released > 0 and report.sent < 60
+        with state.connect() as conn:
+            assert conn.scalar(sa.select(sa.func.count()).where(
+                deliveries.c.status == "sending")) == 0
+        await deliver_until_done(settings, state)
+    got = handler.by_rcpt()
+    assert sorted(got) == sorted(emails) and all(len(v) == 1 for v in got.values())
+
+
+async def test_file_transport_allowlist_and_retry_overwrites(state: sa.Engine,
+                                                             tmp_path: Path) -> None:
+    add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "a@allowed.gov.vn")
+    add_subscriber(state, "b@elsewhere.example")
+    settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail"),
+                              "allow_only": ["*@allowed.gov.vn"]},
+                        security={"secret_key": "k" * 32})
+    service.run_digest(settings, state, "daily", NOW)
+    report = await service.deliver_due(settings, state, asyncio.Event())
+    assert (report.sent, report.skipped) == (1, 1)
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 1 and b"a@allowed.gov.vn" in files[0].read_bytes()
+    rows = delivery_rows(state)
+    assert rows["b@elsewhere.example"].status == "skipped"
+    assert "allow_only" in rows["b@elsewhere.example"].last_reply
+    # A retry of the same delivery writes the same file name: no duplicate file.
+    with state.begin() as conn:
+        conn.execute(deliveries.update().values(status="pending"))
+    await service.deliver_due(settings, state, asyncio.Event())
+    assert sorted((tmp_path / "mail").glob("*.eml")) == files
+    assert files[0].name == rows["a@allowed.gov.vn"].message_id.strip("<>").split("@")[0] + ".eml"
+
+
+async def test_withdrawn_bulletins_are_dropped_before_sending(state: sa.Engine,
+                                                              tmp_path: Path) -> None:
+    from syndicator.state.schema import bulletins
+
+    only = add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "a@example.gov.vn")
+    settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail")},
+                        security={"secret_key": "k" * 32})
+    service.run_digest(settings, state, "daily", NOW)
+    with state.begin() as conn:
+        conn.execute(bulletins.update().where(bulletins.c.id == only).values(state="withdrawn"))
+    report = await service.deliver_due(settings, state, asyncio.Event())
+    assert (report.sent, report.skipped) == (0, 1)
+    assert not list((tmp_path / "mail").glob("*.eml"))
+
+
+async def test_second_sqlite_sender_is_refused(sqlite_url: str, tmp_path: Path) -> None:
+    from syndicator.dburl import create_engine
+    from syndicator.state.db import upgrade
+
+    engine = create_engine(sqlite_url, "database.url")
+    upgrade(engine)
+    alive = f"{socket.gethostname()[:80]}:{os.getppid()}:abcd"  # a live process on this host
+    with engine.begin() as conn:
+        set_value(conn, SENDER_LEASE, f"{alive}|{datetime.now(UTC).timestamp() + 300}")
+    settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail")})
+    with pytest.raises(service.SenderBusy, match="one sender"):
+        await service.deliver_due(settings, engine, asyncio.Event())
+    dead = f"{socket.gethostname()[:80]}:999999:abcd"  # no such pid: a crashed sender
+    with engine.begin() as conn:
+        set_value(conn, SENDER_LEASE, f"{dead}|{datetime.now(UTC).timestamp() + 300}")
+    await service.deliver_due(settings, engine, asyncio.Event())
+    engine.dispose()
+
+
+async def test_dkim_signature_covers_list_unsubscribe_and_verifies(state: sa.Engine,
+                                                                    tmp_path: Path) -> None:
+    import dkim
+
+    data_dir = Path(__file__).resolve().parents[1] / "data"
+    add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "a@example.gov.vn")
+    settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail"),
+                              "dkim_selector": "test",
+                              "dkim_private_key": (data_dir / "dkim-test-key.pem").read_text()},
+                        security={"secret_key": "k" * 32})
+    service.run_digest(settings, state, "daily", NOW)
+    assert (await service.deliver_due(settings, state, asyncio.Event())).sent == 1
+    message = next((tmp_path / "mail").glob("*.eml")).read_bytes()
+    public = (data_dir / "dkim-test-key.pub.b64").read_text().strip()
+    txt = f"v=DKIM1; k=rsa; p={public}".encode()
+    assert dkim.verify(message, dnsfunc=lambda name, timeout=5: txt)
+    signed = message.split(b"\r\n\r\n", 1)[0].split(b"h=", 1)[1].split(b";", 1)[0]
+    assert b"list-unsubscribe" in signed.replace(b"\r\n", b"").replace(b" ", b"").lower()
+    tampered = message.replace(b"List-Unsubscribe-Post:", b"X-Removed:", 1)
+    assert not dkim.verify(tampered, dnsfunc=lambda name, timeout=5: txt)
