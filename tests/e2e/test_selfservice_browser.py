@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import REPO, REQUIRE
 from tests.e2e.daemon import Daemon, cli, clean_env, free_port
@@ -48,6 +49,7 @@ def browser() -> Iterator[Any]:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
+    expect.set_options(timeout=60_000)  # a loaded CI machine
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, timeout=120_000)
         yield b
@@ -127,14 +129,14 @@ def test_a_person_subscribes_confirms_reads_large_and_unsubscribes(
         page.goto(daemon.base + "/subscribe")
         visit.check("subscribe")
         page.get_by_role("button", name="Gửi đăng ký").click()
-        assert page.get_by_role("alert").is_visible()
+        expect(page.get_by_role("alert")).to_be_visible()
         visit.check("subscribe-errors")
         page.get_by_role("textbox", name="Địa chỉ thư điện tử").fill(ADDRESS)
         page.get_by_label("Tên cơ quan, đơn vị (không bắt buộc)").fill("UBND huyện Na Rì")
         page.get_by_label("Ngay khi có tin mới").check()
         page.get_by_role("checkbox", name="Tôi đồng ý", exact=False).check()
         page.get_by_role("button", name="Gửi đăng ký").click()
-        assert page.get_by_role("heading", name="Xin kiểm tra hộp thư").is_visible()
+        expect(page.get_by_role("heading", name="Xin kiểm tra hộp thư")).to_be_visible()
         visit.check("check-mail")
 
         daemon.wait_for("the confirmation mail", lambda: bool(_mails_to(handler, ADDRESS)))
@@ -144,18 +146,19 @@ def test_a_person_subscribes_confirms_reads_large_and_unsubscribes(
         page.goto(confirm_url)
         visit.check("confirm")
         page.get_by_role("button", name="Xác nhận đăng ký").click()
-        assert page.get_by_role("heading", name="Đã xác nhận đăng ký").is_visible()
+        expect(page.get_by_role("heading", name="Đã xác nhận đăng ký")).to_be_visible()
         visit.check("confirmed")
 
         page.get_by_role("link", name="Thay đổi lựa chọn nhận tin").click()
         visit.check("preferences")
         page.get_by_role("navigation", name="Cỡ chữ của trang").get_by_role(
             "link", name="Lớn").click()
+        expect(page.get_by_role("link", name="Lớn", exact=True)).to_have_attribute("aria-current", "true")
         assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 24
         visit.check("preferences-large-page")
         page.get_by_label("Cỡ chữ lớn, dễ đọc hơn").check()
         page.get_by_role("button", name="Lưu lựa chọn").click()
-        assert page.get_by_text("Đã lưu lựa chọn mới").is_visible()
+        expect(page.get_by_text("Đã lưu lựa chọn mới")).to_be_visible()
         visit.check("preferences-saved")
 
         portal = Portal(f"sqlite:///{tmp_path / 'var' / 'portal.db'}")
@@ -174,7 +177,7 @@ def test_a_person_subscribes_confirms_reads_large_and_unsubscribes(
         page.goto(_link(html, "unsubscribe"))
         visit.check("unsubscribe")
         page.get_by_role("button", name="Hủy đăng ký").click()
-        assert page.get_by_role("heading", name="Đã hủy đăng ký").is_visible()
+        expect(page.get_by_role("heading", name="Đã hủy đăng ký")).to_be_visible()
         visit.check("unsubscribed")
 
         page.goto(daemon.base + "/unsubscribe/forged.token.value")

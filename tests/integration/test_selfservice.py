@@ -199,10 +199,22 @@ def test_csrf_tokens_bound_to_form_and_page(lite: Site) -> None:
     assert lite.subscriber("a@x.gov.vn").status == "active"
 
 
+def _count(name: str, **labels: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from syndicator import metrics
+
+    return sum(s.value for f in text_string_to_metric_families(metrics.exposition().decode())
+               for s in f.samples if s.name == name
+               and all(s.labels.get(k) == v for k, v in labels.items()))
+
+
 def test_honeypot(lite: Site) -> None:
+    before = _count("syndicator_subscriber_page_refusals_total", reason="honeypot")
     r = lite.subscribe("bot@x.gov.vn", website="http://spam.example")
     assert r.status_code == 200 and "Xin kiểm tra hộp thư" in r.text
     assert lite.subscriber("bot@x.gov.vn") is None and not lite.mails()
+    assert _count("syndicator_subscriber_page_refusals_total", reason="honeypot") == before + 1
 
 
 @pytest.mark.parametrize("encoding", ["urlencoded", "multipart", "untyped"])
@@ -220,6 +232,7 @@ def test_one_click_unsubscribe_without_cookies_or_form_token(site: Site, encodin
     assert r.status_code == 200 and "Đã hủy đăng ký" in r.text
     assert "set-cookie" not in r.headers
     assert site.subscriber("a@x.gov.vn").status == "unsubscribed"
+    assert _count("syndicator_subscriber_page_actions_total", action="unsubscribed_one_click") >= 1
 
 
 def test_manage_form_does_not_tell_whether_an_address_is_known(lite: Site) -> None:
