@@ -385,5 +385,20 @@ def subscribers_export(app: App) -> None:
     service.export_csv(app.state, sys.stdout)
 
 
+@subscribers.command("consent")
+@click.argument("email")
+@pass_app
+@handle_errors
+def subscribers_consent(app: App, email: str) -> None:
+    """Print one subscriber's whole consent history as JSON (what, when, how)."""
+    from syndicator.errors import UsageError
+    from syndicator.subscribers.selfservice import consent_record
+
+    record = consent_record(app.state, email)
+    if record is None:
+        raise UsageError(f"no subscriber with address {email.strip()!r}")
+    click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+
+
 def main() -> None:
     cli(prog_name="syndicator")

@@ -49,6 +49,15 @@ _job_failures = Counter("syndicator_job_failures", "Job runs that ended in an er
                         registry=REGISTRY)
 _job_seconds = Histogram("syndicator_job_duration_seconds", "Run time of each job.", ["job"],
                          buckets=_JOB_BUCKETS, registry=REGISTRY)
+_page_actions = Counter("syndicator_subscriber_page_actions",
+                        "Changes made on the subscriber pages, by action.", ["action"],
+                        registry=REGISTRY)
+_page_refusals = Counter("syndicator_subscriber_page_refusals",
+                         "Requests the subscriber pages refused or answered without acting, "
+                         "by reason.", ["reason"], registry=REGISTRY)
+_page_mails = Counter("syndicator_subscriber_page_mails",
+                      "Confirmation and manage-link mails the pages sent, by kind and result.",
+                      ["kind", "result"], registry=REGISTRY)
 _ready = Gauge("syndicator_ready", "1 when /healthz/ready answers 200.", registry=REGISTRY)
 _started = Gauge("syndicator_start_timestamp_seconds", "Unix time the daemon started.",
                  registry=REGISTRY)
@@ -105,6 +114,18 @@ def job_succeeded(job: str, seconds: float) -> None:
 def job_failed(job: str, seconds: float) -> None:
     _job_failures.labels(job).inc()
     _job_seconds.labels(job).observe(seconds)
+
+
+def page_action(action: str) -> None:
+    _page_actions.labels(action).inc()
+
+
+def page_refused(reason: str) -> None:
+    _page_refusals.labels(reason).inc()
+
+
+def page_mail(kind: str, sent: bool) -> None:
+    _page_mails.labels(kind, "sent" if sent else "failed").inc()
 
 
 def ready(is_ready: bool) -> None:

@@ -144,6 +144,9 @@ class HttpSettings(Section):
 class SubscriptionSettings(Section):
     allowed_domains: list[str] = []
     confirm_days: int = Field(default=7, ge=1)
+    mail_interval_minutes: int = Field(default=60, ge=0)
+    requests_per_client_per_hour: int = Field(default=20, ge=0)
+    trusted_proxies: list[str] = []
 
 
 class SecuritySettings(Section):

@@ -25,7 +25,7 @@ __all__ = ["Digest", "DigestComposer", "Recipient"]
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-NOTICES = ("unsubscribed", "preferences_changed")
+NOTICES = ("unsubscribed", "preferences_changed", "manage_link")
 MAX_NAME = 200  # as the subscriber model allows; also bounds the size guard's reserve
 SLOTS = ("name", "email", "unsubscribe", "preferences", "switch_size", "confirm")
 CACHE_SIZE = 128  # skeletons: (period, category set, variant) combinations in flight
@@ -86,7 +86,7 @@ class DigestComposer:
 
     def notice(self, recipient: Recipient, kind: str, *, message_id: str,
                date: datetime) -> bytes:
-        """A short service notice: kind 'unsubscribed' or 'preferences_changed'."""
+        """A short service notice: kind 'unsubscribed', 'preferences_changed' or 'manage_link'."""
         if kind not in NOTICES:
             raise ValueError(f"unknown notice {kind!r} (one of {', '.join(NOTICES)})")
         key = ("notice", kind, recipient.large)

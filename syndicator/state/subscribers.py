@@ -49,11 +49,18 @@ def insert(conn: sa.Connection, s: NewSubscriber, *, status: str, source: str,
 
 
 def update_preferences(conn: sa.Connection, subscriber_id: int, s: NewSubscriber, *,
-                       source: str, now: datetime) -> None:
-    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id).values(
-        name=s.name, frequency=s.frequency, categories=list(s.categories),
-        text_size=s.text_size, updated_at=now))
-    record(conn, subscriber_id, "preferences_changed", source, now, _prefs(s))
+                       source: str, now: datetime, paused: bool | None = None,
+                       event: str = "preferences_changed",
+                       detail: dict[str, Any] | None = None) -> None:
+    """New preferences (and pause state, when given), recorded as `event`."""
+    values: dict[str, Any] = {"name": s.name, "frequency": s.frequency,
+                              "categories": list(s.categories), "text_size": s.text_size,
+                              "updated_at": now}
+    extra: dict[str, Any] = {}
+    if paused is not None:
+        values["paused"] = extra["paused"] = paused
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id).values(**values))
+    record(conn, subscriber_id, event, source, now, (detail or {}) | _prefs(s) | extra)
 
 
 def set_status(conn: sa.Connection, subscriber_id: int, status: str, *, event: str,

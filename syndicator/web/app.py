@@ -24,6 +24,6 @@ def feature_routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
     pages (/subscribe, /confirm, /preferences, /unsubscribe) and web copies of digests
     (/digests/<id>).
     """
-    from syndicator.web import feeds
+    from syndicator.web import feeds, pages
 
-    return [*feeds.routes(settings)]
+    return [*feeds.routes(settings), *pages.routes(settings, engine)]

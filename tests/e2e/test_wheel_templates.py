@@ -23,6 +23,11 @@ assert not templates._REPO_TEMPLATES.is_dir(), "the repository's templates are i
 raw = DigestComposer(Settings()).message(digest(2), recipient(), message_id="<w@x>",
                                          date=datetime(2023, 11, 27, tzinfo=timezone.utc))
 msg = email.message_from_bytes(raw, policy=email.policy.default)
+from syndicator.web import templates as web_templates
+from syndicator.web.view import View
+assert not web_templates._REPO_TEMPLATES.is_dir(), "the repository's page templates are in reach"
+assert "bản tin" in View(Settings()).consent_text
+web_templates.environment().get_template("subscribe.html.j2")
 print(msg["Subject"])
 """
 
@@ -36,6 +41,7 @@ def test_wheel_ships_templates(tmp_path: Path) -> None:
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
         assert "syndicator/templates/email/digest.html.j2" in zf.namelist()
+        assert "syndicator/templates/web/subscribe.html.j2" in zf.namelist()
         zf.extractall(site)
     # tests.support for the sample digest, from a copy outside the repository as well
     (site / "tests" / "support").mkdir(parents=True)

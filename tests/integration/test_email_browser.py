@@ -147,7 +147,8 @@ def test_web_copy_reads_well_at_320(browser: Any) -> None:
 
 
 @pytest.mark.parametrize("kind,large", [("confirmation", True), ("confirmation", False),
-                                        ("unsubscribed", True), ("preferences_changed", False)])
+                                        ("unsubscribed", True), ("preferences_changed", False),
+                                        ("manage_link", True)])
 def test_transactional_mail_reads_well(browser: Any, kind: str, large: bool) -> None:
     composer, r = DigestComposer(Settings()), recipient(large=large)
     when = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)

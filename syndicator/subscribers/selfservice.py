@@ -1,0 +1,160 @@
+"""Self-service use cases behind the web pages: double opt-in, preferences, unsubscribe, consent."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from syndicator.state import subscribers as store
+from syndicator.state.schema import consent_events, subscribers
+from syndicator.subscribers.model import NewSubscriber, Subscriber, email_key
+
+# SQLite has no row locks: one process, so a lock here makes check-then-record atomic.
+_claim_lock = threading.Lock()
+
+
+class LinkGone(Exception):
+    """The link's subscriber is gone or its links were reset (token version moved on)."""
+
+
+@dataclass(frozen=True)
+class MailOrder:
+    """A mail the pages owe someone: 'confirmation' or 'manage_link'."""
+
+    kind: str
+    subscriber: Subscriber
+
+
+@dataclass(frozen=True)
+class SelfService:
+    """Every state change of the pages; each writes its consent event in the same transaction."""
+
+    engine: Engine
+    mail_interval: timedelta
+
+    def request_subscription(self, new: NewSubscriber, *, detail: dict[str, Any],
+                             now: datetime) -> MailOrder | None:
+        """A form request: None when this address was mailed too recently (nothing changes)."""
+        with _claim_lock, self.engine.begin() as conn:
+            existing = _locked_by_email(conn, new.email)
+            if existing is None:
+                try:
+                    with conn.begin_nested():
+                        sid = store.insert(conn, new, status="pending", source="form", now=now,
+                                           detail=detail)
+                except sa.exc.IntegrityError:  # the same address, just now, on another replica
+                    return None
+                return self._claim(conn, sid, "confirmation", now)
+            if existing.status == "active":
+                # Never let a stranger change an active subscription: mail its owner a link.
+                if self._recently_mailed(conn, existing.id, "manage_link", now):
+                    return None
+                return self._claim(conn, existing.id, "manage_link", now)
+            if self._recently_mailed(conn, existing.id, "confirmation", now):
+                return None
+            store.update_preferences(conn, existing.id, new, source="form", now=now,
+                                     event="subscribe_requested",
+                                     detail=detail | {"status": existing.status})
+            return self._claim(conn, existing.id, "confirmation", now)
+
+    def request_manage_link(self, email: str, *, now: datetime) -> MailOrder | None:
+        """The 'lost my link' form: an order only for a known, not recently mailed address."""
+        with _claim_lock, self.engine.begin() as conn:
+            existing = _locked_by_email(conn, email)
+            if existing is None or self._recently_mailed(conn, existing.id, "manage_link", now):
+                return None
+            return self._claim(conn, existing.id, "manage_link", now)
+
+    def mail_failed(self, order: MailOrder, reason: str, *, now: datetime) -> None:
+        """Sending failed: the address may ask again at once (the failure does not count)."""
+        with self.engine.begin() as conn:
+            store.record(conn, order.subscriber.id, f"{order.kind}_failed", "web", now,
+                         {"reason": reason[:300]})
+
+    def subscriber(self, subscriber_id: int, version: int) -> Subscriber:
+        with self.engine.connect() as conn:
+            return _current(conn, subscriber_id, version)
+
+    def confirm(self, subscriber_id: int, version: int, *, detail: dict[str, Any],
+                now: datetime) -> Subscriber:
+        """Pending (or lapsed) to active; confirming twice is harmless."""
+        with self.engine.begin() as conn:
+            sub = _current(conn, subscriber_id, version)
+            if sub.status != "active":
+                store.set_status(conn, sub.id, "active", event="confirmed",
+                                 source="confirm-link", now=now, detail=detail)
+            return store.get(conn, sub.id)  # type: ignore[return-value]
+
+    def save_preferences(self, subscriber_id: int, version: int, new: NewSubscriber,
+                         paused: bool, *, detail: dict[str, Any], now: datetime) -> Subscriber:
+        with self.engine.begin() as conn:
+            sub = _current(conn, subscriber_id, version)
+            prefs = NewSubscriber(email=sub.email, name=new.name, frequency=new.frequency,
+                                  categories=new.categories, text_size=new.text_size)
+            store.update_preferences(conn, sub.id, prefs, source="preferences-page", now=now,
+                                     paused=paused, detail=detail)
+            return store.get(conn, sub.id)  # type: ignore[return-value]
+
+    def resubscribe(self, subscriber_id: int, version: int, *, detail: dict[str, Any],
+                    now: datetime) -> Subscriber:
+        """A manage link proves the mailbox: it re-activates an unsubscribed address."""
+        with self.engine.begin() as conn:
+            sub = _current(conn, subscriber_id, version)
+            if sub.status != "active":
+                store.set_status(conn, sub.id, "active", event="resubscribed",
+                                 source="preferences-page", now=now, detail=detail)
+            return store.get(conn, sub.id)  # type: ignore[return-value]
+
+    def unsubscribe(self, subscriber_id: int, version: int, *, source: str,
+                    detail: dict[str, Any], now: datetime) -> Subscriber:
+        with self.engine.begin() as conn:
+            sub = _current(conn, subscriber_id, version)
+            if sub.status != "unsubscribed":
+                store.set_status(conn, sub.id, "unsubscribed", event="unsubscribed",
+                                 source=source, now=now, detail=detail)
+            return store.get(conn, sub.id)  # type: ignore[return-value]
+
+    def _recently_mailed(self, conn: sa.Connection, subscriber_id: int, kind: str,
+                         now: datetime) -> bool:
+        """This kind of mail went out within the interval (a failed send frees the slot)."""
+        last = conn.execute(
+            sa.select(consent_events.c.event, consent_events.c.at)
+            .where(consent_events.c.subscriber_id == subscriber_id,
+                   consent_events.c.event.in_((f"{kind}_sent", f"{kind}_failed")))
+            .order_by(consent_events.c.id.desc()).limit(1)).first()
+        return bool(last and last.event.endswith("_sent") and last.at > now - self.mail_interval)
+
+    @staticmethod
+    def _claim(conn: sa.Connection, subscriber_id: int, kind: str, now: datetime) -> MailOrder:
+        store.record(conn, subscriber_id, f"{kind}_sent", "web", now, {})
+        return MailOrder(kind, store.get(conn, subscriber_id))  # type: ignore[arg-type]
+
+
+def _locked_by_email(conn: sa.Connection, email: str) -> Subscriber | None:
+    """The subscriber row, locked until commit (PostgreSQL/MariaDB) so replicas take turns."""
+    sid = conn.scalar(sa.select(subscribers.c.id)
+                      .where(subscribers.c.email_key == email_key(email)).with_for_update())
+    return store.get(conn, sid) if sid is not None else None
+
+
+def _current(conn: sa.Connection, subscriber_id: int, version: int) -> Subscriber:
+    sub = store.get(conn, subscriber_id)
+    if sub is None or sub.token_version != version:
+        raise LinkGone(subscriber_id)
+    return sub
+
+
+def consent_record(engine: Engine, email: str) -> dict[str, Any] | None:
+    """One subscriber and the whole history of their consent, oldest first (JSON-ready)."""
+    from syndicator.subscribers.service import as_dict
+
+    with engine.connect() as conn:
+        sub = store.get_by_email(conn, email.strip())
+        if sub is None:
+            return None
+        return {"subscriber": as_dict(sub), "events": store.history(conn, sub.id)}

@@ -1,0 +1,92 @@
+"""Form plumbing for the pages: signed form tokens (CSRF), honeypot, client address, fields."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from syndicator.subscribers.model import FREQUENCIES, TEXT_SIZES
+
+FORM_MAX_AGE = 4 * 3600  # a form left open this long must be sent again
+HONEYPOT = "website"  # people never see this field; bots fill every field they find
+
+
+class FormTokens:
+    """A signed token per rendered form, bound to its purpose and page (RFC 8058 POSTs exempt).
+
+    Every state-changing page sits behind a link token or is the public subscribe form, so
+    there is no session to ride: the form token proves the POST came from a form we rendered
+    for this very page, recently, and carries the consent wording version that form showed.
+    """
+
+    def __init__(self, secret: str) -> None:
+        self._s = URLSafeTimedSerializer(secret, salt="syndicator.form")
+
+    def make(self, purpose: str, bound: str = "", consent: str = "") -> str:
+        return self._s.dumps({"p": purpose, "b": bound, "c": consent,
+                              "n": secrets.token_urlsafe(6)})
+
+    def check(self, token: str, purpose: str, bound: str = "") -> dict[str, str] | None:
+        """The token's data when it is ours, fresh and for this form; else None."""
+        try:
+            data = self._s.loads(token or "", max_age=FORM_MAX_AGE)
+        except BadSignature:  # includes SignatureExpired
+            return None
+        if not isinstance(data, dict) or data.get("p") != purpose or data.get("b") != bound:
+            return None
+        return data
+
+
+@dataclass
+class SubscriberFields:
+    """What a subscribe or preferences form sent, as text (validated by the model)."""
+
+    email: str = ""
+    name: str = ""
+    frequency: str = "daily"
+    categories: list[str] = field(default_factory=list)
+    text_size: str = "standard"
+    paused: bool = False
+    consent: bool = False
+
+    @classmethod
+    def read(cls, form: FormData) -> SubscriberFields:
+        frequency = str(form.get("frequency") or "daily")
+        text_size = str(form.get("text_size") or "standard")
+        return cls(email=str(form.get("email") or "")[:400],
+                   name=str(form.get("name") or "")[:400],
+                   frequency=frequency if frequency in FREQUENCIES else "",
+                   categories=[str(c)[:200] for c in form.getlist("category")][:100],
+                   text_size=text_size if text_size in TEXT_SIZES else "",
+                   paused=form.get("paused") == "1",
+                   consent=form.get("consent") == "1")
+
+
+def honeypot_filled(form: FormData) -> bool:
+    return bool(str(form.get(HONEYPOT) or "").strip())
+
+
+def client_address(request: Request, trusted_proxies: Sequence[str]) -> str:
+    """The peer, or the nearest untrusted address of X-Forwarded-For behind a trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    if not trusted_proxies or peer not in trusted_proxies:
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted_proxies and _is_ip(hop):
+            return hop
+    return peer
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

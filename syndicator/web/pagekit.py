@@ -1,0 +1,80 @@
+"""What the subscriber pages share: settings, the service, tokens, the mailer, small helpers."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from syndicator.links import Links
+from syndicator.settings import Settings
+from syndicator.state import subscribers as store
+from syndicator.subscribers.model import Subscriber
+from syndicator.subscribers.policy import SlidingWindow
+from syndicator.subscribers.selfservice import SelfService
+from syndicator.tokens import Tokens, secret_key
+from syndicator.web import forms
+from syndicator.web.forms import FormTokens
+from syndicator.web.mailer import PageMailer
+from syndicator.web.view import View, wants_large
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class PageKit:
+    """What every page needs; secrets and mailers are built at the first request (the daemon
+    migrates first)."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.s = settings
+        self.engine = engine
+        self.view = View(settings)
+        sub = settings.subscriptions
+        self.service = SelfService(engine, timedelta(minutes=sub.mail_interval_minutes))
+        self.per_client = SlidingWindow(sub.requests_per_client_per_hour, 3600)
+
+    @functools.cached_property
+    def tokens(self) -> Tokens:
+        return Tokens(secret_key(self.s, self.engine))
+
+    @functools.cached_property
+    def forms(self) -> FormTokens:
+        return FormTokens(secret_key(self.s, self.engine))
+
+    @functools.cached_property
+    def links(self) -> Links:
+        return Links(self.s, self.tokens)
+
+    @functools.cached_property
+    def mailer(self) -> PageMailer:
+        return PageMailer(self.s, self.links)
+
+    def _categories(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return sorted(store.known_categories(conn))
+
+    def _client(self, request: Request) -> str:
+        return forms.client_address(request, self.s.subscriptions.trusted_proxies)
+
+    def _evidence(self, request: Request, form: FormData, purpose: str,
+                  token: str) -> dict[str, Any]:
+        """Who sent the form, and the consent wording version its page showed."""
+        data = self.forms.check(str(form.get("form_token") or ""), purpose, token) or {}
+        shown = data.get("c") or self.view.consent_version
+        consent: dict[str, str] = {"version": shown}
+        if shown == self.view.consent_version:
+            consent["text"] = self.view.consent_text
+        return {"consent": consent, "client": self._client(request)}
+
+    @staticmethod
+    def _large(request: Request, form: FormData | None, sub: Subscriber | None = None) -> bool:
+        size = str(form.get("size") or "") if form is not None else None
+        return wants_large(request, size, sub is not None and sub.text_size == "large")
+
+

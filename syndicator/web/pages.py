@@ -1,0 +1,165 @@
+"""Subscriber pages: /subscribe, /manage, /confirm, /preferences, /unsubscribe (POST changes)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import structlog
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from syndicator import metrics
+from syndicator.settings import Settings
+from syndicator.subscribers.model import InvalidField, Subscriber, build
+from syndicator.subscribers.selfservice import LinkGone
+from syndicator.tokens import InvalidToken
+from syndicator.web.forms import SubscriberFields
+from syndicator.web.pagekit import PageKit, now as _now
+from syndicator.web.signup import SignupPages
+
+log = structlog.get_logger(__name__)
+PAGE_METHODS = ["GET", "POST"]
+ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"  # RFC 8058 section 3.2
+
+
+class _Link(Exception):
+    """A link token that cannot be used: the page to show instead (and its status)."""
+
+    def __init__(self, problem: str, status: int) -> None:
+        super().__init__(problem)
+        self.problem, self.status = problem, status
+
+
+class PersonalPages(PageKit):
+    """Pages behind a link token: GET renders, only POST changes anything."""
+
+    async def confirm(self, request: Request) -> Response:
+        return await self._personal(request, "confirm", self._confirm)
+
+    async def preferences(self, request: Request) -> Response:
+        return await self._personal(request, "manage", self._preferences)
+
+    async def unsubscribe(self, request: Request) -> Response:
+        return await self._personal(request, "unsubscribe", self._unsubscribe)
+
+    async def _personal(self, request: Request, purpose: str, handler: Any) -> Response:
+        token = request.path_params["token"]
+        form = None
+        if request.method == "POST":
+            body = await request.body()  # kept: form() below parses the same bytes
+            form = await request.form()
+            if body.strip() == ONE_CLICK_BODY and "List-Unsubscribe" not in form:
+                form = FormData([("List-Unsubscribe", "One-Click")])  # sent without a type
+        try:
+            sub = await run_in_threadpool(self._load, token, purpose)
+        except _Link as link:
+            metrics.page_refused(link.problem)
+            return self.view.page(request, "problem.html.j2", status=link.status,
+                                  large=self._large(request, form),
+                                  problem=link.problem, purpose=purpose)
+        return await handler(request, form, token, sub)
+
+    def _load(self, token: str, purpose: str) -> Subscriber:
+        max_age = self.s.subscriptions.confirm_days * 86400 if purpose == "confirm" else None
+        try:
+            sid, version = self.tokens.read(token, purpose, max_age=max_age)
+            return self.service.subscriber(sid, version)
+        except InvalidToken as exc:
+            log.info("pages.link_refused", purpose=purpose, reason=exc.reason)
+            raise _Link(f"link_{exc.reason}", 410 if exc.reason == "expired" else 400) from None
+        except LinkGone:
+            raise _Link("link_gone", 410) from None
+
+    def _personal_page(self, request: Request, form: FormData | None, template: str,
+                       token: str, sub: Subscriber, status: int = 200, **ctx: Any) -> Response:
+        purpose = template.split(".")[0]
+        ctx = {"done": False, "errors": {}} | ctx
+        return self.view.page(
+            request, template, status=status, large=self._large(request, form, sub),
+            sub=sub, form_token=self.forms.make(purpose, token, self.view.consent_version),
+            manage_url=self.links.preferences(sub.id, sub.token_version),
+            unsubscribe_url=self.links.unsubscribe(sub.id, sub.token_version), **ctx)
+
+    def _form_ok(self, form: FormData, purpose: str, token: str) -> bool:
+        return self.forms.check(str(form.get("form_token") or ""), purpose, token) is not None
+
+    async def _confirm(self, request: Request, form: FormData | None, token: str,
+                       sub: Subscriber) -> Response:
+        page = functools.partial(self._personal_page, request, form, "confirm.html.j2", token)
+        if form is None:
+            return page(sub)
+        if not self._form_ok(form, "confirm", token):
+            metrics.page_refused("form_expired")
+            return page(sub, status=400, errors={"form": "form_expired"})
+        metrics.page_action("confirmed")
+        sub = await run_in_threadpool(self.service.confirm, sub.id, sub.token_version,
+                                      detail=self._evidence(request, form, "confirm", token),
+                                      now=_now())
+        return page(sub, done=True)
+
+    async def _preferences(self, request: Request, form: FormData | None, token: str,
+                           sub: Subscriber) -> Response:
+        categories = await run_in_threadpool(self._categories)
+        page = functools.partial(self._personal_page, request, form, "preferences.html.j2",
+                                 token, categories=categories)
+        if form is None:
+            return page(sub, fields=_fields_of(sub))
+        fields = SubscriberFields.read(form)
+        if not self._form_ok(form, "preferences", token):
+            metrics.page_refused("form_expired")
+            return page(sub, status=400, fields=fields, errors={"form": "form_expired"})
+        evidence = self._evidence(request, form, "preferences", token)
+        if form.get("action") == "resubscribe":
+            sub = await run_in_threadpool(self.service.resubscribe, sub.id, sub.token_version,
+                                          detail=evidence, now=_now())
+            metrics.page_action("resubscribed")
+            return page(sub, fields=_fields_of(sub), done="resubscribed")
+        try:
+            new = build(sub.email, fields.name, fields.frequency, fields.categories,
+                        fields.text_size, categories)
+        except InvalidField as exc:
+            return page(sub, status=400, fields=fields, errors={exc.field: f"{exc.field}_invalid"})
+        sub = await run_in_threadpool(self.service.save_preferences, sub.id, sub.token_version,
+                                      new, fields.paused, detail={"client": evidence["client"]},
+                                      now=_now())
+        metrics.page_action("preferences_saved")
+        return page(sub, fields=_fields_of(sub), done="saved")
+
+    async def _unsubscribe(self, request: Request, form: FormData | None, token: str,
+                           sub: Subscriber) -> Response:
+        page = functools.partial(self._personal_page, request, form, "unsubscribe.html.j2", token)
+        if form is None:
+            return page(sub)
+        one_click = form.get("List-Unsubscribe") == "One-Click"
+        if not one_click and not self._form_ok(form, "unsubscribe", token):
+            metrics.page_refused("form_expired")
+            return page(sub, status=400, errors={"form": "form_expired"})
+        sub = await run_in_threadpool(
+            self.service.unsubscribe, sub.id, sub.token_version,
+            source="one-click" if one_click else "unsubscribe-page",
+            detail={"client": self._client(request)}, now=_now())
+        metrics.page_action("unsubscribed_one_click" if one_click else "unsubscribed")
+        return page(sub, done=True)
+
+
+def _fields_of(sub: Subscriber) -> SubscriberFields:
+    return SubscriberFields(email=sub.email, name=sub.name, frequency=sub.frequency,
+                            categories=list(sub.categories), text_size=sub.text_size,
+                            paused=sub.paused)
+
+
+def routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
+    """The subscriber pages, to mount in the daemon's app."""
+    signup, pages = SignupPages(settings, engine), PersonalPages(settings, engine)
+    return [
+        Route("/subscribe", signup.subscribe, methods=PAGE_METHODS),
+        Route("/manage", signup.manage, methods=PAGE_METHODS),
+        Route("/confirm/{token}", pages.confirm, methods=PAGE_METHODS),
+        Route("/preferences/{token}", pages.preferences, methods=PAGE_METHODS),
+        Route("/unsubscribe/{token}", pages.unsubscribe, methods=PAGE_METHODS),
+    ]

@@ -1,0 +1,290 @@
+"""Subscriber pages against a real state database: double opt-in, safe links, abuse controls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from itsdangerous.timed import TimestampSigner
+
+from syndicator.cli import cli
+from syndicator.state.schema import subscribers
+from tests.support.pages import Site, form_token, main_text, make_site
+
+
+@pytest.fixture
+def site(state: sa.Engine, tmp_path: Path) -> Site:
+    return make_site(state, tmp_path)
+
+
+@pytest.fixture
+def lite(sqlite_url: str, tmp_path: Path) -> Site:
+    from syndicator.dburl import create_engine
+    from syndicator.state.db import upgrade
+
+    engine = create_engine(sqlite_url, "database.url")
+    upgrade(engine)
+    return make_site(engine, tmp_path)
+
+
+def confirmed(site: Site, address: str, **fields: str) -> Site:
+    assert site.subscribe(address, **fields).status_code == 200
+    confirm = site.link(site.mails(address)[-1], "confirm")
+    assert site.post_page(confirm).status_code == 200
+    assert site.subscriber(address).status == "active"
+    site.request_manage(address)  # the newest mail now holds preferences and unsubscribe links
+    return site
+
+
+def test_double_opt_in_and_whole_consent_history(site: Site, tmp_path: Path) -> None:
+    r = site.subscribe("VanThu@BaBe.gov.vn", name="UBND huyện Ba Bể", frequency="weekly")
+    assert r.status_code == 200 and "Xin kiểm tra hộp thư" in r.text
+    assert site.subscriber("vanthu@babe.gov.vn").status == "pending"
+    [mail] = site.mails("babe.gov.vn")
+    assert mail["Subject"].startswith("Xác nhận đăng ký")
+    confirm = site.link(mail, "confirm")
+    page = site.client.get(confirm)
+    assert "UBND huyện Ba Bể" in page.text and "Hằng tuần" in page.text
+    assert site.subscriber("vanthu@babe.gov.vn").status == "pending"
+    done = site.client.post(confirm, data={"form_token": form_token(page.text)})
+    assert done.status_code == 200 and "Đã xác nhận đăng ký" in done.text
+    assert site.subscriber("vanthu@babe.gov.vn").status == "active"
+    site.request_manage("vanthu@babe.gov.vn")
+    site.client.post(site.link(site.mails("babe.gov.vn")[-1], "unsubscribe"),
+                     content=b"List-Unsubscribe=One-Click",
+                     headers={"content-type": "application/x-www-form-urlencoded"})
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {{url: '{site.engine.url.render_as_string(False)}'}}\n"
+                      "log: {format: console}\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "subscribers", "consent",
+                                      "vanthu@babe.gov.vn"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["subscriber"]["status"] == "unsubscribed"
+    events = [(e["event"], e["source"]) for e in record["events"]]
+    assert events == [("subscribed", "form"), ("confirmation_sent", "web"),
+                      ("confirmed", "confirm-link"), ("manage_link_sent", "web"),
+                      ("unsubscribed", "one-click")]
+    first, confirm_event = record["events"][0], record["events"][2]
+    assert "bản tin qua thư điện tử" in first["detail"]["consent"]["text"]
+    assert first["detail"]["consent"]["version"] == confirm_event["detail"]["consent"]["version"]
+    assert first["detail"]["frequency"] == "weekly" and first["detail"]["client"]
+    assert all(e["at"] for e in record["events"])
+
+
+def test_no_emailed_link_changes_anything_on_get(site: Site) -> None:
+    confirmed(site, "a@x.gov.vn")
+    site.subscribe("b@x.gov.vn")  # a pending one, with its confirmation link unused
+    links = [link for msg in site.mails() for link in site.links(msg)]
+    assert {p.split("/")[1] for p in links} == {"confirm", "preferences", "unsubscribe"}
+    before = site.snapshot()
+    for path in links:
+        for suffix in ("", "?size=large", "?size=standard"):
+            assert site.client.get(path + suffix).status_code == 200
+            assert site.client.head(path + suffix).status_code == 200
+    assert site.snapshot() == before
+
+
+@pytest.mark.parametrize("mangle", ["forged", "altered", "cross-purpose", "truncated"])
+def test_bad_tokens_are_refused_politely(lite: Site, mangle: str) -> None:
+    confirmed(lite, "a@x.gov.vn")
+    confirm = lite.link(lite.mails()[0], "confirm")
+    unsubscribe = lite.link(lite.mails()[-1], "unsubscribe")
+    token = unsubscribe.rsplit("/", 1)[1]
+    swapped = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    path = {"forged": "/preferences/WzEsMF0.aaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbb",
+            "altered": f"/unsubscribe/{swapped}",
+            "cross-purpose": f"/preferences/{token}",
+            "truncated": unsubscribe[:-10]}[mangle]
+    before = lite.snapshot()
+    for method in ("GET", "POST"):
+        r = lite.client.request(method, path, data={"List-Unsubscribe": "One-Click"}
+                                if method == "POST" else None)
+        assert r.status_code == 400, (mangle, method, r.status_code)
+        assert "Đường dẫn không hợp lệ" in r.text and r.headers["cache-control"] == "no-store"
+    assert lite.snapshot() == before
+    for good in (confirm, unsubscribe):  # the real links still work after all that
+        assert lite.client.get(good).status_code == 200
+
+
+def test_expired_confirmation_and_reset_links(lite: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    eight_days_ago = int(time.time()) - 8 * 86400
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: eight_days_ago)
+    lite.subscribe("late@x.gov.vn")
+    monkeypatch.undo()
+    mail = lite.mails("late@x.gov.vn")[-1]
+    for method in ("GET", "POST"):
+        r = lite.client.request(method, lite.link(mail, "confirm"))
+        assert r.status_code == 410 and "Đường dẫn đã hết hạn" in r.text
+    assert lite.subscriber("late@x.gov.vn").status == "pending"
+    # Manage links do not expire, but a reset of the subscriber's links retires them.
+    lite.request_manage("late@x.gov.vn")
+    unsubscribe = lite.link(lite.mails("late@x.gov.vn")[-1], "unsubscribe")
+    assert lite.client.get(unsubscribe).status_code == 200
+    with lite.engine.begin() as conn:
+        conn.execute(subscribers.update().values(token_version=subscribers.c.token_version + 1))
+    r = lite.client.get(unsubscribe)
+    assert r.status_code == 410 and "không còn hiệu lực" in r.text
+
+
+def test_one_mail_per_address_per_hour_across_replicas(site: Site, tmp_path: Path) -> None:
+    replica = make_site(site.engine, tmp_path)  # another process on the same database
+    assert site.subscribe("x@y.gov.vn").status_code == 200
+    assert replica.subscribe("X@y.gov.vn", frequency="weekly").status_code == 200
+    assert site.request_manage("x@y.gov.vn").status_code == 200  # each kind has its own slot
+    assert replica.request_manage("x@y.gov.vn").status_code == 200
+    assert len(site.mails("x@y.gov.vn")) == 2
+    assert site.subscriber("x@y.gov.vn").frequency == "daily"  # the refused request changed nothing
+    assert site.events("x@y.gov.vn") == ["subscribed", "confirmation_sent", "manage_link_sent"]
+
+
+def test_failed_mail_frees_the_slot(lite: Site, tmp_path: Path) -> None:
+    (tmp_path / "mail").write_text("not a directory")  # the file transport cannot write
+    assert lite.subscribe("x@y.gov.vn").status_code == 200
+    assert lite.events("x@y.gov.vn") == ["subscribed", "confirmation_sent", "confirmation_failed"]
+    (tmp_path / "mail").unlink()
+    lite.subscribe("x@y.gov.vn")
+    assert len(lite.mails("x@y.gov.vn")) == 1
+
+
+def test_per_client_rate_limit(sqlite_url: str, tmp_path: Path) -> None:
+    from syndicator.dburl import create_engine
+    from syndicator.state.db import upgrade
+
+    engine = create_engine(sqlite_url, "database.url")
+    upgrade(engine)
+    site = make_site(engine, tmp_path, subscriptions={"requests_per_client_per_hour": 3})
+    codes = [site.subscribe(f"p{i}@x.gov.vn").status_code for i in range(3)]
+    codes.append(site.request_manage("p0@x.gov.vn").status_code)
+    assert codes == [200, 200, 200, 429]
+    assert "Quá nhiều yêu cầu" in site.subscribe("p9@x.gov.vn").text
+    assert site.subscriber("p9@x.gov.vn") is None
+
+
+def test_allowed_domains(sqlite_url: str, tmp_path: Path) -> None:
+    from syndicator.dburl import create_engine
+    from syndicator.state.db import upgrade
+
+    engine = create_engine(sqlite_url, "database.url")
+    upgrade(engine)
+    site = make_site(engine, tmp_path, subscriptions={"allowed_domains": ["*.gov.vn"]})
+    r = site.subscribe("someone@gmail.com")
+    assert r.status_code == 400 and "*.gov.vn" in main_text(r.text)
+    assert "địa chỉ thư công vụ" in r.text and 'aria-invalid="true"' in r.text
+    assert site.subscriber("someone@gmail.com") is None and not site.mails()
+    assert site.subscribe("vanthu@backan.gov.vn").status_code == 200
+    assert site.subscribe("x@evil-gov.vn").status_code == 400
+
+
+def test_csrf_tokens_bound_to_form_and_page(lite: Site) -> None:
+    data = {"email": "c@x.gov.vn", "frequency": "daily", "text_size": "standard", "consent": "1"}
+    assert lite.client.post("/subscribe", data=data).status_code == 400
+    manage_token = form_token(lite.client.get("/manage").text)
+    r = lite.client.post("/subscribe", data=data | {"form_token": manage_token})
+    assert r.status_code == 400 and "Trang đã mở quá lâu" in r.text
+    assert 'value="c@x.gov.vn"' in r.text  # what was typed is kept
+    assert lite.subscriber("c@x.gov.vn") is None
+    confirmed(lite, "a@x.gov.vn")
+    confirmed(lite, "b@x.gov.vn")
+    a_page, b_page = (lite.link(lite.mails(x)[-1], "unsubscribe") for x in ("a@x", "b@x"))
+    b_token = form_token(lite.client.get(b_page).text)
+    assert lite.client.post(a_page, data={"form_token": b_token}).status_code == 400
+    assert lite.client.post(a_page).status_code == 400
+    assert lite.subscriber("a@x.gov.vn").status == "active"
+
+
+def _count(name: str, **labels: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from syndicator import metrics
+
+    return sum(s.value for f in text_string_to_metric_families(metrics.exposition().decode())
+               for s in f.samples if s.name == name
+               and all(s.labels.get(k) == v for k, v in labels.items()))
+
+
+def test_honeypot(lite: Site) -> None:
+    before = _count("syndicator_subscriber_page_refusals_total", reason="honeypot")
+    r = lite.subscribe("bot@x.gov.vn", website="http://spam.example")
+    assert r.status_code == 200 and "Xin kiểm tra hộp thư" in r.text
+    assert lite.subscriber("bot@x.gov.vn") is None and not lite.mails()
+    assert _count("syndicator_subscriber_page_refusals_total", reason="honeypot") == before + 1
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart", "untyped"])
+def test_one_click_unsubscribe_without_cookies_or_form_token(site: Site, encoding: str) -> None:
+    confirmed(site, "a@x.gov.vn")
+    path = site.link(site.mails("a@x.gov.vn")[-1], "unsubscribe")
+    site.client.cookies.clear()
+    if encoding == "urlencoded":
+        r = site.client.post(path, content=b"List-Unsubscribe=One-Click",
+                             headers={"content-type": "application/x-www-form-urlencoded"})
+    elif encoding == "multipart":
+        r = site.client.post(path, files={"List-Unsubscribe": (None, "One-Click")})
+    else:
+        r = site.client.post(path, content=b"List-Unsubscribe=One-Click")
+    assert r.status_code == 200 and "Đã hủy đăng ký" in r.text
+    assert "set-cookie" not in r.headers
+    assert site.subscriber("a@x.gov.vn").status == "unsubscribed"
+    assert _count("syndicator_subscriber_page_actions_total", action="unsubscribed_one_click") >= 1
+
+
+def test_manage_form_does_not_tell_whether_an_address_is_known(lite: Site) -> None:
+    confirmed(lite, "known@x.gov.vn")
+    with lite.engine.begin() as conn:  # the manage link mailed by confirmed() is an hour old
+        conn.execute(sa.text("UPDATE consent_events SET at = '2000-01-01 00:00:00'"))
+    known = lite.request_manage("known@x.gov.vn")
+    unknown = lite.request_manage("unknown@x.gov.vn")
+    assert known.status_code == unknown.status_code == 200
+    assert main_text(known.text).replace("known@", "?@") == \
+        main_text(unknown.text).replace("unknown@", "?@")
+    assert [m["Subject"] for m in lite.mails("known@x.gov.vn")][-1].startswith("Đường dẫn quản lý")
+    assert not lite.mails("unknown@x.gov.vn")
+    assert lite.request_manage("not an address").status_code == 400
+
+
+def test_preferences_pause_and_resubscribe_after_unsubscribing(lite: Site) -> None:
+    confirmed(lite, "a@x.gov.vn")
+    mail = lite.mails("a@x.gov.vn")[-1]
+    prefs = lite.link(mail, "preferences")
+    r = lite.post_page(prefs, action="save", name="Sở Tư pháp", frequency="immediate",
+                       text_size="large", paused="1")
+    assert r.status_code == 200 and "Đã lưu lựa chọn mới" in r.text
+    row = lite.subscriber("a@x.gov.vn")
+    assert (row.frequency, row.text_size, row.paused, row.name) == \
+        ("immediate", "large", True, "Sở Tư pháp")
+    assert "font-size: 24px" in lite.client.get(prefs).text  # shown large by default now
+    assert "font-size: 18px" in lite.client.get(prefs + "?size=standard").text
+    large_form = lite.client.get("/subscribe?size=large").text
+    assert 'value="large" checked' in large_form and "font-size: 24px" in large_form
+    lite.post_page(lite.link(mail, "unsubscribe"))
+    assert lite.subscriber("a@x.gov.vn").status == "unsubscribed"
+    page = lite.client.get(prefs)
+    assert "đã hủy đăng ký" in page.text and "Đăng ký lại" in page.text
+    lite.post_page(prefs, action="resubscribe")
+    assert lite.subscriber("a@x.gov.vn").status == "active"
+    assert lite.events("a@x.gov.vn")[-3:] == ["preferences_changed", "unsubscribed",
+                                              "resubscribed"]
+
+
+def test_a_stranger_cannot_change_an_active_subscription(lite: Site) -> None:
+    confirmed(lite, "a@x.gov.vn", frequency="weekly")
+    with lite.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE consent_events SET at = '2000-01-01 00:00:00'"))
+    assert lite.subscribe("a@x.gov.vn", frequency="immediate").status_code == 200
+    assert lite.subscriber("a@x.gov.vn").frequency == "weekly"
+    assert lite.mails("a@x.gov.vn")[-1]["Subject"].startswith("Đường dẫn quản lý")
+
+
+def test_form_errors_are_announced_and_kept(lite: Site) -> None:
+    r = lite.subscribe("not-an-address", consent=None, name="Văn phòng <b>", size="large")
+    assert r.status_code == 400 and "font-size: 24px" in r.text  # still the size chosen
+    assert 'role="alert"' in r.text and 'href="#email"' in r.text and 'href="#consent"' in r.text
+    assert "Văn phòng &lt;b&gt;" in r.text  # autoescaped
+    assert lite.snapshot() == ([], 0)
