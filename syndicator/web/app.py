@@ -20,10 +20,11 @@ def feature_routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
     """Mounting point for user-facing routes.
 
     Each feature exposes `routes(...) -> list[BaseRoute]` in its own module under
-    syndicator/web/ and is listed here: feeds (/feeds/...), and later the subscriber
-    pages (/subscribe, /confirm, /preferences, /unsubscribe) and web copies of digests
+    syndicator/web/ and is listed here: feeds (/feeds/...), the subscriber pages
+    (/subscribe, /manage, /confirm, /preferences, /unsubscribe) and web copies of digests
     (/digests/<id>).
     """
-    from syndicator.web import feeds, pages
+    from syndicator.web import digests, feeds, pages
 
-    return [*feeds.routes(settings), *pages.routes(settings, engine)]
+    return [*feeds.routes(settings), *pages.routes(settings, engine),
+            *digests.routes(settings, engine)]

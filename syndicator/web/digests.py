@@ -1,0 +1,59 @@
+"""Web copies of sent digests: /digests/<id>[?size=large] re-renders what was mailed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.engine import Engine
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from syndicator.digests.composer import Digest, DigestComposer
+from syndicator.settings import Settings
+from syndicator.state import bulletins as bulletin_store
+from syndicator.state import runs
+from syndicator.web.view import View
+
+_MAX_ID = 64  # the column's length; longer ids cannot exist
+HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff",
+           "Referrer-Policy": "no-referrer"}
+
+
+class DigestCopies:
+    """Loads a sent digest's content and renders it in either text size."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self._engine = engine
+        self._composer = DigestComposer(settings)
+        self._view = View(settings)
+
+    async def show(self, request: Request) -> Response:
+        large = request.query_params.get("size") == "large"
+        digest = await asyncio.to_thread(self.load, request.path_params["digest_id"])
+        if digest is None:
+            return self._view.page(request, "problem.html.j2", large=large, status=404,
+                                   problem="digest_missing")
+        return HTMLResponse(self._composer.web_copy(digest, large=large), headers=HEADERS)
+
+    def load(self, digest_id: str) -> Digest | None:
+        """The digest as sent, less bulletins withdrawn since; None if nothing is left."""
+        if len(digest_id) > _MAX_ID:
+            return None
+        with self._engine.connect() as conn:
+            row = runs.content_by_digest_id(conn, digest_id)
+            if row is None:
+                return None
+            found = bulletin_store.get_many(conn, [int(i) for i in row.bulletin_ids])
+        public = sorted((b for b in found if b.state == "public"),
+                        key=lambda b: (b.published_at, b.id), reverse=True)
+        if not public:
+            return None
+        return Digest(digest_id=digest_id, frequency=row.frequency,
+                      period_start=row.period_start, period_end=row.period_end,
+                      bulletins=tuple(public))
+
+
+def routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
+    copies = DigestCopies(settings, engine)
+    return [Route("/digests/{digest_id}", copies.show, methods=["GET", "HEAD"])]
