@@ -185,7 +185,11 @@ def digest_run(app: App, frequency: str, now_text: str | None) -> None:
                f"{run.period_end.isoformat()}): "
                f"{'created' if run.created else 'already existed'}, {run.status}"
                + (f", {run.deliveries} deliveries queued" if run.created else ""))
-    _deliver(app, retry_now=False)
+    try:
+        _deliver(app, retry_now=False)
+    except service.SenderBusy as exc:
+        # The run is durable; the process that holds the sender lease will send it.
+        click.echo(f"digest run {run.run_id} is queued; not sending now: {exc}")
 
 
 @cli.command()
