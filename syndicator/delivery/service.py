@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 import structlog
 
 from syndicator.delivery import leases, periods
-from syndicator.delivery.runs import RunOutcome, create_run, immediate_period
+from syndicator.delivery.runs import RunOutcome, create_run, immediate_period, ingest_settled
 from syndicator.delivery.sender import DeliverReport, Sender
 from syndicator.delivery.transport import make_transport
 from syndicator.errors import StateError, SyndicatorError, UsageError
@@ -20,6 +21,8 @@ from syndicator.state import outbox
 log = structlog.get_logger(__name__)
 
 RECOVERY_DAYS = 7
+PURGE_EVERY = 3600.0  # seconds between retention purges in one process
+_last_purge = -PURGE_EVERY
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,19 @@ def run_digest(settings: Settings, engine: sa.Engine, frequency: str,
     if now.tzinfo is None:
         now = now.replace(tzinfo=settings.tz)
     period = periods.last_complete(schedule(settings), frequency, now)
+    _wait_for_ingest(engine, period.end)
     return _report(create_run(engine, period, settings.tz, datetime.now(timezone.utc)))
+
+
+def _wait_for_ingest(engine: sa.Engine, end: datetime, timeout: float = 120) -> None:
+    """Let a poll in flight across the period's end commit first (bounded: a stuck poll's
+    lease expires, and then we go ahead anyway)."""
+    deadline = time.monotonic() + timeout
+    while not ingest_settled(engine, end, datetime.now(timezone.utc)):
+        if time.monotonic() > deadline:
+            log.warning("delivery.ingest_not_settled", period_end=end.isoformat())
+            return
+        time.sleep(0.5)
 
 
 def queue_immediate(settings: Settings, engine: sa.Engine,
@@ -83,6 +98,8 @@ def create_due_runs(settings: Settings, engine: sa.Engine, now: datetime) -> Rec
     when = datetime.now(timezone.utc)
     for frequency in ("daily", "weekly"):
         for period in periods.recent(schedule(settings), frequency, now, RECOVERY_DAYS):
+            if not ingest_settled(engine, period.end, when):
+                continue  # a poll is still committing bulletins of this period: next tick
             outcome = create_run(engine, period, settings.tz, when)
             if outcome.created:
                 report.runs.append(_report(outcome))
@@ -90,7 +107,10 @@ def create_due_runs(settings: Settings, engine: sa.Engine, now: datetime) -> Rec
     if immediate is not None and immediate.created:
         report.runs.append(immediate)
     report.leases_reclaimed = reclaim_dead_leases(engine)
-    report.purged = purge(settings, engine, now)
+    global _last_purge
+    if time.monotonic() - _last_purge > PURGE_EVERY:  # a scan of the outbox: not every tick
+        _last_purge = time.monotonic()
+        report.purged = purge(settings, engine, now)
     return report
 
 
