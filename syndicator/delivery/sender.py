@@ -87,6 +87,7 @@ class Sender:
         self._r = renderer
         self._stop = stop
         self._retry_now = retry_now
+        self._round_started = utcnow()
         self._workers = settings.smtp.connections if settings.mail.transport == "smtp" else 1
         self._batch = max(32, self._workers * 8)
         self._queue: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=self._batch)
@@ -154,7 +155,7 @@ class Sender:
                 return []
         with self._engine.begin() as conn:
             claims = outbox.claim(conn, OWNER, now, self._batch, self._s.delivery.lease_seconds,
-                                  self._retry_now)
+                                  self._round_started if self._retry_now else None)
             fresh = {c.id: message_id_for(c.id, c.run_id, self._r.host)
                      for c in claims if c.message_id is None}
             outbox.set_message_ids(conn, fresh)

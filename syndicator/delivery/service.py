@@ -134,15 +134,21 @@ def purge(settings: Settings, engine: sa.Engine, now: datetime) -> int:
         return outbox.purge_older_than(conn, now - timedelta(days=keep))
 
 
+def sender_engine(engine: sa.Engine) -> sa.Engine:
+    """The engine senders claim and record with."""
+    if engine.dialect.name in ("mysql", "mariadb"):
+        # Queue tables under REPEATABLE READ take gap locks that deadlock concurrent senders.
+        return engine.execution_options(isolation_level="READ COMMITTED")
+    return engine
+
+
 async def deliver_due(settings: Settings, engine: sa.Engine, stop: asyncio.Event,
                       retry_now: bool = False) -> DeliverReport:
     """Send what is due until nothing is due or `stop` is set; raises SenderBusy on SQLite."""
     from syndicator.delivery.render import Renderer
 
     single = engine.dialect.name == "sqlite"
-    if engine.dialect.name in ("mysql", "mariadb"):
-        # Queue tables under REPEATABLE READ take gap locks that deadlock concurrent senders.
-        engine = engine.execution_options(isolation_level="READ COMMITTED")
+    engine = sender_engine(engine)
     now = datetime.now(timezone.utc)
     if single:
         holder = leases.take_sender_lease(engine, settings.delivery.lease_seconds, now)

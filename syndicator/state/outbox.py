@@ -27,16 +27,20 @@ class Claimed:
     message_id: str | None
 
 
-def _due(now: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
+def _due(now: datetime, retry_now: datetime | None) -> sa.ColumnElement[bool]:
+    """Pending and due, or (retry_now = the round's start) pending and untouched this round:
+    --retry-now skips the backoff once per delivery, not in a tight loop."""
     pending = deliveries.c.status == "pending"
-    if not retry_now:
-        pending = sa.and_(pending, deliveries.c.next_attempt_at <= now)
+    due = deliveries.c.next_attempt_at <= now
+    if retry_now is not None:
+        due = sa.or_(due, deliveries.c.updated_at < retry_now)
+    pending = sa.and_(pending, due)
     expired = sa.and_(deliveries.c.status == "sending", deliveries.c.lease_until < now)
     return sa.or_(pending, expired)
 
 
 def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seconds: int,
-          retry_now: bool = False) -> list[Claimed]:
+          retry_now: datetime | None = None) -> list[Claimed]:
     """Take up to `limit` due deliveries; rows another replica has locked are skipped."""
     due = _due(now, retry_now)
     pick = (sa.select(deliveries.c.id).where(due)
