@@ -180,7 +180,8 @@ def digest_run(app: App, frequency: str, now_text: str | None) -> None:
     """Compose the last complete period ending at or before now, then deliver it."""
     from syndicator.delivery import service
 
-    run = service.run_digest(app.settings, app.state, frequency, _parse_now(now_text))
+    run = service.run_digest(app.settings, app.state, frequency, _parse_now(now_text),
+                             wait_seconds=120)
     click.echo(f"digest run {run.run_id} ({run.frequency} {run.period_start.isoformat()} .. "
                f"{run.period_end.isoformat()}): "
                f"{'created' if run.created else 'already existed'}, {run.status}"

@@ -59,21 +59,24 @@ def _report(o: RunOutcome) -> RunReport:
                      o.deliveries, o.status)
 
 
-def run_digest(settings: Settings, engine: sa.Engine, frequency: str,
-               now: datetime) -> RunReport:
-    """Create the run of the last complete period ending at or before `now` (idempotent)."""
+def run_digest(settings: Settings, engine: sa.Engine, frequency: str, now: datetime, *,
+               wait_seconds: float = 10.0) -> RunReport:
+    """Create the run of the last complete period ending at or before `now` (idempotent).
+
+    Waits up to `wait_seconds` for a poll in flight across the period's end to commit.
+    """
     if frequency not in ("daily", "weekly"):
         raise UsageError(f"frequency must be daily or weekly, not {frequency!r}")
     if now.tzinfo is None:
         now = now.replace(tzinfo=settings.tz)
     period = periods.last_complete(schedule(settings), frequency, now)
-    _wait_for_ingest(engine, period.end)
+    _wait_for_ingest(engine, period.end, wait_seconds)
     return _report(create_run(engine, period, settings.tz, datetime.now(timezone.utc)))
 
 
-def _wait_for_ingest(engine: sa.Engine, end: datetime, timeout: float = 120) -> None:
-    """Let a poll in flight across the period's end commit first (bounded: a stuck poll's
-    lease expires, and then we go ahead anyway)."""
+def _wait_for_ingest(engine: sa.Engine, end: datetime, timeout: float) -> None:
+    """Let a poll in flight across the period's end commit first; bounded, so a stopping
+    daemon is not held up (after that we go ahead, and say so)."""
     deadline = time.monotonic() + timeout
     while not ingest_settled(engine, end, datetime.now(timezone.utc)):
         if time.monotonic() > deadline:
