@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
 
 import sqlalchemy as sa
 import structlog
 
 from syndicator.delivery.leases import OWNER, take_sender_lease
 from syndicator.delivery.render import Prepared, Renderer, message_id_for
+from syndicator.delivery.retry import with_retries
 from syndicator.delivery.transport import Outcome, Transport
 from syndicator.settings import Settings
 from syndicator.state import outbox
@@ -52,28 +51,6 @@ class DeliverReport:
     runs_completed: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
-
-
-T = TypeVar("T")
-
-
-def with_retries(fn: Callable[[], T], tries: int = 4) -> T:
-    """Run a short transaction again after a deadlock or serialization failure."""
-    for attempt in range(1, tries + 1):
-        try:
-            return fn()
-        except sa.exc.OperationalError as exc:
-            if attempt == tries or not _is_conflict(exc):
-                raise
-            log.info("delivery.transaction_retried", attempt=attempt)
-            time.sleep(random.uniform(0.005, 0.05) * attempt)
-    raise AssertionError("unreachable")
-
-
-def _is_conflict(exc: sa.exc.OperationalError) -> bool:
-    code = getattr(exc.orig, "args", [None])[0] if exc.orig else None
-    state = getattr(exc.orig, "sqlstate", None)
-    return code in (1205, 1213) or state in ("40001", "40P01")
 
 
 class Sender:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from syndicator.delivery import service
-from syndicator.delivery.sender import with_retries
+from syndicator.delivery.retry import with_retries
 from syndicator.settings import Settings
 from syndicator.state import outbox
 from syndicator.state.schema import deliveries
