@@ -27,14 +27,17 @@ class Claimed:
     message_id: str | None
 
 
-def _due(now: datetime, retry_now: datetime | None) -> sa.ColumnElement[bool]:
-    """Pending and due, or (retry_now = the round's start) pending and untouched this round:
-    --retry-now skips the backoff once per delivery, not in a tight loop."""
+def due(now: datetime, retry_now: datetime | bool | None = None) -> sa.ColumnElement[bool]:
+    """Deliveries a sender may claim now (also counted by the daemon before waking one).
+
+    `retry_now` is the start of a `--retry-now` round: pending deliveries still in backoff
+    are due too, each once per round (not in a tight loop). False or None: normal backoff.
+    """
     pending = deliveries.c.status == "pending"
-    due = deliveries.c.next_attempt_at <= now
-    if retry_now is not None:
-        due = sa.or_(due, deliveries.c.updated_at < retry_now)
-    pending = sa.and_(pending, due)
+    on_time = deliveries.c.next_attempt_at <= now
+    if isinstance(retry_now, datetime):
+        on_time = sa.or_(on_time, deliveries.c.updated_at < retry_now)
+    pending = sa.and_(pending, on_time)
     expired = sa.and_(deliveries.c.status == "sending", deliveries.c.lease_until < now)
     return sa.or_(pending, expired)
 
@@ -42,8 +45,8 @@ def _due(now: datetime, retry_now: datetime | None) -> sa.ColumnElement[bool]:
 def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seconds: int,
           retry_now: datetime | None = None) -> list[Claimed]:
     """Take up to `limit` due deliveries; rows another replica has locked are skipped."""
-    due = _due(now, retry_now)
-    pick = (sa.select(deliveries.c.id).where(due)
+    due_now = due(now, retry_now)
+    pick = (sa.select(deliveries.c.id).where(due_now)
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit))
     if conn.dialect.name in _LOCKING:
         pick = pick.with_for_update(skip_locked=True)
@@ -51,7 +54,7 @@ def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seco
     if not ids:
         return []
     # The WHERE repeats `due`: on SQLite (no row locks) a row taken meanwhile is not taken twice.
-    conn.execute(deliveries.update().where(deliveries.c.id.in_(ids), due).values(
+    conn.execute(deliveries.update().where(deliveries.c.id.in_(ids), due_now).values(
         status="sending", lease_owner=token, lease_until=now + timedelta(seconds=lease_seconds),
         attempts=deliveries.c.attempts + 1, updated_at=now))
     rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.run_id,
