@@ -305,7 +305,7 @@ async def test_stop_cuts_a_hung_transaction_after_the_grace_period(
 
     handler = StopWhileHanging(plan={"hang@example.gov.vn": ["hang"]}, hang_seconds=20)
     with SmtpServer(handler) as server:
-        settings = settings_for(server.port, tmp_path)
+        settings = settings_for(server.port, tmp_path, lease_seconds=120)
         settings = settings.model_copy(update={"smtp": settings.smtp.model_copy(
             update={"timeout": 30})})
         service.run_digest(settings, state, "daily", NOW)
