@@ -188,12 +188,17 @@ def digest_run(app: App, frequency: str, now_text: str | None) -> None:
     """Compose the last complete period ending at or before now, then deliver it."""
     from syndicator.delivery import service
 
-    run = service.run_digest(app.settings, app.state, frequency, _parse_now(now_text))
+    run = service.run_digest(app.settings, app.state, frequency, _parse_now(now_text),
+                             wait_seconds=120)
     click.echo(f"digest run {run.run_id} ({run.frequency} {run.period_start.isoformat()} .. "
                f"{run.period_end.isoformat()}): "
                f"{'created' if run.created else 'already existed'}, {run.status}"
                + (f", {run.deliveries} deliveries queued" if run.created else ""))
-    _deliver(app, retry_now=False)
+    try:
+        _deliver(app, retry_now=False)
+    except service.SenderBusy as exc:
+        # The run is durable; the process that holds the sender lease will send it.
+        click.echo(f"digest run {run.run_id} is queued; not sending now: {exc}")
 
 
 @cli.command()

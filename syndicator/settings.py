@@ -17,6 +17,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -191,6 +192,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {v!r} (use an IANA name like Asia/Ho_Chi_Minh)")
         return v
 
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        # A lease that can expire while its SMTP transaction still runs lets a second sender
+        # take the same delivery: a duplicate that no crash caused.
+        if self.delivery.lease_seconds < 4 * self.smtp.timeout:
+            raise ValueError("delivery.lease_seconds: must be at least 4 x smtp.timeout "
+                             f"({4 * self.smtp.timeout:g} s)")
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -293,6 +303,8 @@ def _describe(exc: ValidationError) -> str:
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
     msg = err["msg"]
+    if not err["loc"] and msg.startswith("Value error, "):  # a cross-key rule names its key
+        key, _, msg = msg.removeprefix("Value error, ").partition(": ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling against config.yaml)"
     more = len(exc.errors()) - 1

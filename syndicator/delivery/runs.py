@@ -19,6 +19,7 @@ from syndicator.state.values import get_value
 log = structlog.get_logger(__name__)
 
 INGEST_WATERMARK = "ingest.watermark"  # written by ingest with the first_seen_at of its inserts
+POLL_LEASE = "lease.poll"  # held by syndicator.services.poll_once while a poll runs
 _FIRST_IMMEDIATE_LOOKBACK = timedelta(days=7)
 
 
@@ -73,6 +74,21 @@ def _populate(conn: sa.Connection, run_id: int, period: Period, tz: ZoneInfo,
         store.insert_deliveries(conn, run_id, content_id, content.subscriber_ids, now)
         count += len(content.subscriber_ids)
     return count
+
+
+def ingest_settled(engine: Engine, end: datetime, now: datetime) -> bool:
+    """True when no bulletin first seen before `end` can still be on its way in.
+
+    A poll stamps first_seen_at with its start time but commits later: while a poll that
+    started before `end` runs, a run of the period ending at `end` would miss its bulletins.
+    """
+    with engine.connect() as conn:
+        watermark = get_value(conn, INGEST_WATERMARK)
+        lease = get_value(conn, POLL_LEASE)
+    if watermark is not None and datetime.fromisoformat(watermark) >= end:
+        return True
+    until = float((lease or "|0").partition("|")[2] or 0)
+    return until <= now.timestamp()  # no poll in progress
 
 
 def immediate_period(engine: Engine, now: datetime) -> Period | None:

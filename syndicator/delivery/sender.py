@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
 
 import sqlalchemy as sa
 import structlog
@@ -17,6 +15,7 @@ import structlog
 from syndicator import metrics, observe
 from syndicator.delivery.leases import OWNER, take_sender_lease
 from syndicator.delivery.render import Prepared, Renderer, message_id_for
+from syndicator.delivery.retry import with_retries
 from syndicator.delivery.transport import Outcome, Transport
 from syndicator.settings import Settings
 from syndicator.state import outbox
@@ -55,28 +54,6 @@ class DeliverReport:
     errors: list[str] = field(default_factory=list)
 
 
-T = TypeVar("T")
-
-
-def with_retries(fn: Callable[[], T], tries: int = 4) -> T:
-    """Run a short transaction again after a deadlock or serialization failure."""
-    for attempt in range(1, tries + 1):
-        try:
-            return fn()
-        except sa.exc.OperationalError as exc:
-            if attempt == tries or not _is_conflict(exc):
-                raise
-            log.info("delivery.transaction_retried", attempt=attempt)
-            time.sleep(random.uniform(0.005, 0.05) * attempt)
-    raise AssertionError("unreachable")
-
-
-def _is_conflict(exc: sa.exc.OperationalError) -> bool:
-    code = getattr(exc.orig, "args", [None])[0] if exc.orig else None
-    state = getattr(exc.orig, "sqlstate", None)
-    return code in (1205, 1213) or state in ("40001", "40P01")
-
-
 class Sender:
     """Claims in batches, sends on `connections` workers, records results in short transactions."""
 
@@ -88,6 +65,7 @@ class Sender:
         self._r = renderer
         self._stop = stop
         self._retry_now = retry_now
+        self._round_started = utcnow()
         self._workers = settings.smtp.connections if settings.mail.transport == "smtp" else 1
         self._batch = max(32, self._workers * 8)
         self._queue: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=self._batch)
@@ -155,7 +133,7 @@ class Sender:
                 return []
         with self._engine.begin() as conn:
             claims = outbox.claim(conn, OWNER, now, self._batch, self._s.delivery.lease_seconds,
-                                  self._retry_now)
+                                  self._round_started if self._retry_now else None)
             fresh = {c.id: message_id_for(c.id, c.run_id, self._r.host)
                      for c in claims if c.message_id is None}
             outbox.set_message_ids(conn, fresh)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 import structlog
 
 from syndicator.delivery import leases, periods
-from syndicator.delivery.runs import RunOutcome, create_run, immediate_period
+from syndicator.delivery.runs import RunOutcome, create_run, immediate_period, ingest_settled
 from syndicator.delivery.sender import DeliverReport, Sender
 from syndicator.delivery.transport import make_transport
 from syndicator.errors import StateError, SyndicatorError, UsageError
@@ -20,6 +21,8 @@ from syndicator.state import outbox
 log = structlog.get_logger(__name__)
 
 RECOVERY_DAYS = 7
+PURGE_EVERY = 3600.0  # seconds between retention purges in one process
+_last_purge = -PURGE_EVERY
 
 
 @dataclass(frozen=True)
@@ -56,15 +59,30 @@ def _report(o: RunOutcome) -> RunReport:
                      o.deliveries, o.status)
 
 
-def run_digest(settings: Settings, engine: sa.Engine, frequency: str,
-               now: datetime) -> RunReport:
-    """Create the run of the last complete period ending at or before `now` (idempotent)."""
+def run_digest(settings: Settings, engine: sa.Engine, frequency: str, now: datetime, *,
+               wait_seconds: float = 10.0) -> RunReport:
+    """Create the run of the last complete period ending at or before `now` (idempotent).
+
+    Waits up to `wait_seconds` for a poll in flight across the period's end to commit.
+    """
     if frequency not in ("daily", "weekly"):
         raise UsageError(f"frequency must be daily or weekly, not {frequency!r}")
     if now.tzinfo is None:
         now = now.replace(tzinfo=settings.tz)
     period = periods.last_complete(schedule(settings), frequency, now)
+    _wait_for_ingest(engine, period.end, wait_seconds)
     return _report(create_run(engine, period, settings.tz, datetime.now(timezone.utc)))
+
+
+def _wait_for_ingest(engine: sa.Engine, end: datetime, timeout: float) -> None:
+    """Let a poll in flight across the period's end commit first; bounded, so a stopping
+    daemon is not held up (after that we go ahead, and say so)."""
+    deadline = time.monotonic() + timeout
+    while not ingest_settled(engine, end, datetime.now(timezone.utc)):
+        if time.monotonic() > deadline:
+            log.warning("delivery.ingest_not_settled", period_end=end.isoformat())
+            return
+        time.sleep(0.5)
 
 
 def queue_immediate(settings: Settings, engine: sa.Engine,
@@ -83,6 +101,8 @@ def create_due_runs(settings: Settings, engine: sa.Engine, now: datetime) -> Rec
     when = datetime.now(timezone.utc)
     for frequency in ("daily", "weekly"):
         for period in periods.recent(schedule(settings), frequency, now, RECOVERY_DAYS):
+            if not ingest_settled(engine, period.end, when):
+                continue  # a poll is still committing bulletins of this period: next tick
             outcome = create_run(engine, period, settings.tz, when)
             if outcome.created:
                 report.runs.append(_report(outcome))
@@ -90,7 +110,10 @@ def create_due_runs(settings: Settings, engine: sa.Engine, now: datetime) -> Rec
     if immediate is not None and immediate.created:
         report.runs.append(immediate)
     report.leases_reclaimed = reclaim_dead_leases(engine)
-    report.purged = purge(settings, engine, now)
+    global _last_purge
+    if time.monotonic() - _last_purge > PURGE_EVERY:  # a scan of the outbox: not every tick
+        _last_purge = time.monotonic()
+        report.purged = purge(settings, engine, now)
     return report
 
 
@@ -114,15 +137,21 @@ def purge(settings: Settings, engine: sa.Engine, now: datetime) -> int:
         return outbox.purge_older_than(conn, now - timedelta(days=keep))
 
 
+def sender_engine(engine: sa.Engine) -> sa.Engine:
+    """The engine senders claim and record with."""
+    if engine.dialect.name in ("mysql", "mariadb"):
+        # Queue tables under REPEATABLE READ take gap locks that deadlock concurrent senders.
+        return engine.execution_options(isolation_level="READ COMMITTED")
+    return engine
+
+
 async def deliver_due(settings: Settings, engine: sa.Engine, stop: asyncio.Event,
                       retry_now: bool = False) -> DeliverReport:
     """Send what is due until nothing is due or `stop` is set; raises SenderBusy on SQLite."""
     from syndicator.delivery.render import Renderer
 
     single = engine.dialect.name == "sqlite"
-    if engine.dialect.name in ("mysql", "mariadb"):
-        # Queue tables under REPEATABLE READ take gap locks that deadlock concurrent senders.
-        engine = engine.execution_options(isolation_level="READ COMMITTED")
+    engine = sender_engine(engine)
     now = datetime.now(timezone.utc)
     if single:
         holder = leases.take_sender_lease(engine, settings.delivery.lease_seconds, now)

@@ -27,17 +27,23 @@ class Claimed:
     message_id: str | None
 
 
-def due(now: datetime, retry_now: bool) -> sa.ColumnElement[bool]:
-    """Deliveries a sender may claim now (also counted by the daemon before waking one)."""
+def due(now: datetime, retry_now: datetime | bool | None = None) -> sa.ColumnElement[bool]:
+    """Deliveries a sender may claim now (also counted by the daemon before waking one).
+
+    `retry_now` is the start of a `--retry-now` round: pending deliveries still in backoff
+    are due too, each once per round (not in a tight loop). False or None: normal backoff.
+    """
     pending = deliveries.c.status == "pending"
-    if not retry_now:
-        pending = sa.and_(pending, deliveries.c.next_attempt_at <= now)
+    on_time = deliveries.c.next_attempt_at <= now
+    if isinstance(retry_now, datetime):
+        on_time = sa.or_(on_time, deliveries.c.updated_at < retry_now)
+    pending = sa.and_(pending, on_time)
     expired = sa.and_(deliveries.c.status == "sending", deliveries.c.lease_until < now)
     return sa.or_(pending, expired)
 
 
 def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seconds: int,
-          retry_now: bool = False) -> list[Claimed]:
+          retry_now: datetime | None = None) -> list[Claimed]:
     """Take up to `limit` due deliveries; rows another replica has locked are skipped."""
     due_now = due(now, retry_now)
     pick = (sa.select(deliveries.c.id).where(due_now)

@@ -61,3 +61,26 @@ def test_check_probes_the_smtp_server_and_fails_closed_without_starttls(tmp_path
             line = next(x for x in done.stdout.splitlines() if "smtp server" in x)
             assert line.startswith("ok") == ok, done.stdout
     assert server.handler.received == []  # a probe sends nothing
+
+
+def test_sqlite_refuses_a_second_sender_but_keeps_the_run(tmp_path: Path) -> None:
+    import os
+    import socket
+    from datetime import datetime, timezone
+
+    from syndicator.dburl import create_engine
+    from syndicator.delivery.leases import SENDER_LEASE
+    from syndicator.state.values import set_value
+
+    assert cli(tmp_path, "demo").returncode == 0
+    engine = create_engine(f"sqlite:///{tmp_path / 'var/syndicator.db'}", "database.url")
+    busy = f"{socket.gethostname()[:80]}:{os.getpid()}:other"  # this test process: alive
+    with engine.begin() as conn:
+        set_value(conn, SENDER_LEASE, f"{busy}|{datetime.now(timezone.utc).timestamp() + 600}")
+    engine.dispose()
+    run = cli(tmp_path, "digest", "run", "--frequency", "weekly")
+    assert run.returncode == 0 and "queued; not sending now" in run.stdout, run.stderr
+    deliver = cli(tmp_path, "deliver")
+    assert deliver.returncode == 1 and "one sender" in deliver.stderr
+    assert "Traceback" not in deliver.stderr
+    assert deliver.stderr.strip().splitlines()[-1].startswith("syndicator: another process")

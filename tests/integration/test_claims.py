@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from syndicator.delivery import service
+from syndicator.delivery.retry import with_retries
 from syndicator.settings import Settings
 from syndicator.state import outbox
 from syndicator.state.schema import deliveries
@@ -52,21 +53,35 @@ def test_concurrent_claimers_never_share_a_delivery(state: sa.Engine) -> None:
     queue(state, 300)
     taken: dict[str, list[int]] = {}
 
+    engine = service.sender_engine(state)  # as senders run it (READ COMMITTED on MariaDB)
+
+    def claim_once(name: str) -> list[outbox.Claimed]:
+        with engine.begin() as conn:
+            return outbox.claim(conn, name, datetime.now(UTC), 7, 60)
+
     def claimer(name: str) -> None:
         got: list[int] = []
         while True:
-            with state.begin() as conn:
-                batch = outbox.claim(conn, name, datetime.now(UTC), 7, 60)
+            batch = with_retries(lambda: claim_once(name))  # deadlocks are retried, as senders do
             if not batch:
                 break
             got += [c.id for c in batch]
         taken[name] = got
 
-    threads = [threading.Thread(target=claimer, args=(f"t{i}",)) for i in range(4)]
+    errors: list[BaseException] = []
+
+    def guarded(name: str) -> None:
+        try:
+            claimer(name)
+        except BaseException as exc:  # a dead thread must fail the test, not shrink it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(f"t{i}",)) for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(120)
+    assert errors == []
     every = [i for ids in taken.values() for i in ids]
     assert len(every) == len(set(every)) == 300
     with state.connect() as conn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -28,14 +27,14 @@ COUNT = 240
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def crash_db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     from tests.conftest import _scratch_database
 
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state.db'}"
     else:
-        yield from _scratch_database("postgresql")
+        yield from _scratch_database(request.param)
 
 
 def write_config(tmp: Path, db_url: str, port: int, rate: float) -> Path:

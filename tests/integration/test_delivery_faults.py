@@ -305,7 +305,7 @@ async def test_stop_cuts_a_hung_transaction_after_the_grace_period(
 
     handler = StopWhileHanging(plan={"hang@example.gov.vn": ["hang"]}, hang_seconds=20)
     with SmtpServer(handler) as server:
-        settings = settings_for(server.port, tmp_path)
+        settings = settings_for(server.port, tmp_path, lease_seconds=120)
         settings = settings.model_copy(update={"smtp": settings.smtp.model_copy(
             update={"timeout": 30})})
         service.run_digest(settings, state, "daily", NOW)
@@ -314,3 +314,17 @@ async def test_stop_cuts_a_hung_transaction_after_the_grace_period(
         assert time.monotonic() - started < 6 and report.stopped and report.retried == 1
     row = delivery_rows(state)["hang@example.gov.vn"]
     assert (row.status, row.attempts) == ("pending", 1)
+
+
+async def test_retry_now_retries_each_delivery_once_per_round(state: sa.Engine,
+                                                               tmp_path: Path) -> None:
+    add_bulletin(state, IN_PERIOD)
+    add_subscriber(state, "t451@example.gov.vn")
+    handler = FaultyHandler(plan={"t451@example.gov.vn": ["451", "451", "451"]})
+    with SmtpServer(handler) as server:
+        settings = settings_for(server.port, tmp_path, retry_delays=[3600])
+        service.run_digest(settings, state, "daily", NOW)
+        first = await service.deliver_due(settings, state, asyncio.Event(), retry_now=True)
+        second = await service.deliver_due(settings, state, asyncio.Event(), retry_now=True)
+    assert (first.retried, second.retried) == (1, 1)
+    assert delivery_rows(state)["t451@example.gov.vn"].attempts == 2

@@ -131,3 +131,22 @@ def test_leases_of_a_dead_local_process_are_reclaimed(state: sa.Engine) -> None:
     assert service.reclaim_dead_leases(state) == 1  # ...until its holder is known dead
     with state.begin() as conn:
         assert len(outbox.claim(conn, "other", now, 10, 3600)) == 1
+
+
+def test_a_poll_in_flight_across_the_period_end_delays_the_run(state: sa.Engine) -> None:
+    from syndicator.state.values import set_value
+
+    add_subscriber(state, "a@example.gov.vn")
+    real_now = datetime.now(UTC)
+    set_watermark(state, datetime(2026, 11, 24, 23, 59, tzinfo=UTC))  # before the period end
+    with state.begin() as conn:
+        set_value(conn, "lease.poll", f"poller|{real_now.timestamp() + 300}")
+    assert [r for r in service.create_due_runs(Settings(), state, NOW).runs
+            if r.period_end == datetime(2026, 11, 25, tzinfo=UTC)] == []
+    # The poll commits bulletins it first saw before the end, then releases its lease.
+    add_bulletin(state, datetime(2026, 11, 24, 23, 59, tzinfo=UTC))
+    with state.begin() as conn:
+        set_value(conn, "lease.poll", "poller|0")
+    late = [r for r in service.create_due_runs(Settings(), state, NOW).runs
+            if r.period_end == datetime(2026, 11, 25, tzinfo=UTC)]
+    assert len(late) == 1 and late[0].deliveries == 1

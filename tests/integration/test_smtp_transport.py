@@ -64,3 +64,18 @@ async def test_starttls_required_fails_closed_on_a_plain_server() -> None:
     assert outcome.status == "retry" and outcome.unreachable
     assert "STARTTLS" in outcome.reply.upper()
     assert server.handler.received == []
+
+
+async def test_rate_per_second_holds_across_connections() -> None:
+    import asyncio
+    import time
+
+    with SmtpServer() as server:
+        transport = SmtpTransport(smtp(server.port, rate_per_second=20))
+        started = time.monotonic()
+        await asyncio.gather(*(transport.send(i % 2, "a@example.org", f"r{i}@example.org",
+                                              MSG, "x") for i in range(11)))
+        took = time.monotonic() - started
+        await transport.close()
+    assert len(server.handler.received) == 11
+    assert took >= 0.5  # 11 sends at 20/s: the last may start 0.5 s after the first

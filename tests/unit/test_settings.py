@@ -93,3 +93,13 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
 def test_missing_explicit_file_is_an_error() -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings("nope.yaml")
+
+
+
+def test_a_lease_shorter_than_a_send_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNDICATOR_DELIVERY__LEASE_SECONDS", "60")
+    with pytest.raises(ConfigError) as err:
+        load_settings(None)
+    assert err.value.exit_code == 2
+    assert str(err.value) == ("config error: delivery.lease_seconds: must be at least "
+                              "4 x smtp.timeout (120 s)")
