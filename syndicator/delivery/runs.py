@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 
-from syndicator.delivery.periods import Period
+from syndicator.periods import Period
 from syndicator.delivery.planning import Audience, plan, public_digest_id
 from syndicator.state import bulletins as bulletin_store
 from syndicator.state import runs as store

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 import structlog
 
-from syndicator.delivery import leases, periods
+from syndicator import periods
+from syndicator.delivery import leases
 from syndicator.delivery.runs import RunOutcome, create_run, immediate_period, ingest_settled
 from syndicator.delivery.sender import DeliverReport, Sender
 from syndicator.delivery.transport import make_transport
@@ -50,8 +51,7 @@ class SenderBusy(SyndicatorError):
 
 
 def schedule(settings: Settings) -> periods.Schedule:
-    d = settings.digests
-    return periods.Schedule(settings.tz, d.daily_at, d.weekly_on, d.weekly_at)
+    return periods.schedule(settings.digests, settings.tz)
 
 
 def _report(o: RunOutcome) -> RunReport:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from syndicator import periods
 from syndicator.settings import DigestSettings
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _EPSILON = timedelta(microseconds=1)
 
 
@@ -23,19 +23,11 @@ class PeriodLabel:
 
 def last_complete(frequency: str, now: datetime, cfg: DigestSettings,
                   tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) in UTC of the last period ending at or before `now`."""
-    local = now.astimezone(tz)
-    if frequency == "weekly":
-        end = _last_weekly_boundary(local, cfg.weekly_on, cfg.weekly_at, tz)
-        start = _local(end.date() - timedelta(days=7), cfg.weekly_at, tz)
-    elif frequency == "daily":
-        end = _local(local.date(), cfg.daily_at, tz)
-        if end > local:
-            end = _local(local.date() - timedelta(days=1), cfg.daily_at, tz)
-        start = _local(end.date() - timedelta(days=1), cfg.daily_at, tz)
-    else:  # immediate has no calendar; a preview looks at the last 24 hours
-        end, start = local, local - timedelta(days=1)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    """[start, end) in UTC of the last period ending at or before `now` (the digest schedule)."""
+    if frequency == "immediate":  # no calendar; a preview looks at the last 24 hours
+        return now - timedelta(days=1), now
+    period = periods.last_complete(periods.schedule(cfg, tz), frequency, now)
+    return period.start, period.end
 
 
 def label(frequency: str, start: datetime, end: datetime, tz: ZoneInfo) -> PeriodLabel:
@@ -47,15 +39,3 @@ def label(frequency: str, start: datetime, end: datetime, tz: ZoneInfo) -> Perio
     elif frequency in ("daily", "immediate"):
         first = last
     return PeriodLabel(kind=frequency, first=first, last=last)
-
-
-def _local(day: date, at: time, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, at, tzinfo=tz)
-
-
-def _last_weekly_boundary(local: datetime, weekday: str, at: time, tz: ZoneInfo) -> datetime:
-    back = (local.weekday() - _WEEKDAYS.index(weekday)) % 7
-    end = _local(local.date() - timedelta(days=back), at, tz)
-    if end > local:
-        end = _local(end.date() - timedelta(days=7), at, tz)
-    return end

@@ -27,7 +27,7 @@ AUTOESCAPE = ("html", "htm", "xml", "html.j2")
 _REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
 
 
-class _ResourceLoader(BaseLoader):
+class ResourceLoader(BaseLoader):
     """Templates shipped in the wheel as syndicator/templates/email (also zip-safe)."""
 
     def __init__(self, root: Traversable) -> None:
@@ -47,7 +47,7 @@ def _loaders() -> list[BaseLoader]:
     packaged = resources.files("syndicator") / "templates" / "email"
     found: list[BaseLoader] = []
     if packaged.is_dir():
-        found.append(_ResourceLoader(packaged))
+        found.append(ResourceLoader(packaged))
     if _REPO_TEMPLATES.is_dir():  # an editable install runs from the repository
         found.append(FileSystemLoader(str(_REPO_TEMPLATES)))
     return found

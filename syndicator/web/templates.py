@@ -15,7 +15,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from syndicator.digests.templates import AUTOESCAPE, _ResourceLoader
+from syndicator.digests.templates import AUTOESCAPE, ResourceLoader
 
 _REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
 
@@ -24,7 +24,7 @@ def _loaders() -> list[BaseLoader]:
     packaged = resources.files("syndicator") / "templates" / "web"
     found: list[BaseLoader] = []
     if packaged.is_dir():  # a wheel ships templates/ inside the package
-        found.append(_ResourceLoader(packaged))
+        found.append(ResourceLoader(packaged))
     if _REPO_TEMPLATES.is_dir():  # an editable install runs from the repository
         found.append(FileSystemLoader(str(_REPO_TEMPLATES)))
     return found

@@ -9,7 +9,7 @@ import pytest
 from jinja2 import Environment, TemplateNotFound
 
 from syndicator.digests import templates
-from syndicator.digests.templates import _ResourceLoader, environment, web_url
+from syndicator.digests.templates import ResourceLoader, environment, web_url
 from tests.conftest import REPO
 
 TEMPLATE_DIR = REPO / "templates" / "email"
@@ -25,7 +25,7 @@ def test_autoescape_covers_every_html_template() -> None:
 
 
 def test_packaged_loader_reads_from_a_resource_tree() -> None:
-    loader = _ResourceLoader(TEMPLATE_DIR)
+    loader = ResourceLoader(TEMPLATE_DIR)
     env = Environment(loader=loader)
     source, _, uptodate = loader.get_source(env, "base.html.j2")
     assert "<!DOCTYPE html>" in source and uptodate is not None and uptodate()

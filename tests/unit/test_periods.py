@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicator.delivery.periods import Schedule, last_complete, recent
+from syndicator.periods import Schedule, last_complete, recent
 
 UTC = timezone.utc
 BERLIN = Schedule(ZoneInfo("Europe/Berlin"), time(7, 0), "monday", time(7, 0))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from syndicator.settings import DigestSettings
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -26,6 +28,11 @@ class Schedule:
     daily_at: time
     weekly_on: str
     weekly_at: time
+
+
+def schedule(cfg: DigestSettings, tz: ZoneInfo) -> Schedule:
+    """The schedule the `digests` settings describe, in the configured zone."""
+    return Schedule(tz, cfg.daily_at, cfg.weekly_on, cfg.weekly_at)
 
 
 def _boundary(day: date, at: time, tz: ZoneInfo) -> datetime:
