@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syndicator.dburl import redacted
+from syndicator.delivery.leases import OWNER, is_dead_local
 from syndicator.delivery.service import queue_immediate
 from syndicator.errors import SyndicatorError, TransientError
 from syndicator.ingest.poll import Poller, PollReport
@@ -17,7 +15,6 @@ from syndicator.source.portal import PortalSource
 from syndicator.state.db import check_current, state_engine
 from syndicator.state.values import acquire_lease, release_lease
 
-OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class PollBusy(TransientError):
@@ -28,7 +25,7 @@ def poll_once(settings: Settings, state: Engine, source: PortalSource | None = N
     """One poll, unless another process is polling the same state database right now."""
     source = source or PortalSource(settings.source, settings.tz)
     lease = max(settings.poll.interval_seconds * 5, 300)
-    if not acquire_lease(state, "poll", OWNER, lease):
+    if acquire_lease(state, "poll", OWNER, lease, is_dead=is_dead_local) is not None:
         raise PollBusy("another process is polling this state database; try again later")
     try:
         report = Poller(settings, source, state).poll()

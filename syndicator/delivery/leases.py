@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
-from syndicator.state.schema import state_values
-from syndicator.state.values import get_value
+from syndicator.state.values import acquire_lease, release_lease
 
 # host:pid:nonce - the nonce tells this process from an earlier one that had the same pid
 # (a restarted container is often pid 1 again).
 OWNER = f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
-SENDER_LEASE = "lease.sender"
+SENDER = "sender"
+SENDER_LEASE = f"lease.{SENDER}"  # its row in state_values
 
 
 def is_dead_local(owner: str) -> bool:
@@ -37,29 +37,8 @@ def is_dead_local(owner: str) -> bool:
 
 def take_sender_lease(engine: sa.Engine, seconds: int, now: datetime) -> str | None:
     """Take or renew the one-sender lease (SQLite); None if ours, else who holds it."""
-    value = f"{OWNER}|{(now + timedelta(seconds=seconds)).timestamp():.3f}"
-    with engine.begin() as conn:
-        current = get_value(conn, SENDER_LEASE)
-        if current is None:
-            try:
-                with conn.begin_nested():
-                    conn.execute(state_values.insert().values(name=SENDER_LEASE, value=value,
-                                                              updated_at=now))
-                return None
-            except sa.exc.IntegrityError:
-                return "another process"
-        holder, _, until = current.partition("|")
-        free = holder == OWNER or float(until or 0) < now.timestamp() or is_dead_local(holder)
-        if not free:
-            return holder
-        taken = conn.execute(state_values.update().where(state_values.c.name == SENDER_LEASE,
-                                                         state_values.c.value == current)
-                             .values(value=value, updated_at=now))
-        return None if taken.rowcount == 1 else "another process"
+    return acquire_lease(engine, SENDER, OWNER, seconds, now, is_dead=is_dead_local)
 
 
 def drop_sender_lease(engine: sa.Engine, now: datetime) -> None:
-    with engine.begin() as conn:
-        conn.execute(state_values.update().where(state_values.c.name == SENDER_LEASE,
-                                                 state_values.c.value.startswith(f"{OWNER}|"))
-                     .values(value=f"{OWNER}|0", updated_at=now))
+    release_lease(engine, SENDER, OWNER)

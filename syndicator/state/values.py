@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -21,11 +22,17 @@ def set_value(conn: sa.Connection, name: str, value: str) -> None:
         conn.execute(state_values.insert().values(name=name, value=value, updated_at=now))
 
 
-def acquire_lease(engine: sa.Engine, name: str, owner: str, seconds: int) -> bool:
-    """Take a named lease if free or expired (one poller among replicas); True if ours."""
-    now = datetime.now(timezone.utc)
-    value = f"{owner}|{(now.timestamp() + seconds):.3f}"
+def acquire_lease(engine: sa.Engine, name: str, owner: str, seconds: int,
+                  now: datetime | None = None,
+                  is_dead: Callable[[str], bool] = lambda holder: False) -> str | None:
+    """Take or renew the lease `name` if free, expired or held by a dead process.
+
+    Returns None when the lease is ours now, else who holds it ("another process" when a
+    concurrent taker won the race).
+    """
+    now = now or datetime.now(timezone.utc)
     key = f"lease.{name}"
+    value = f"{owner}|{(now.timestamp() + seconds):.3f}"
     with engine.begin() as conn:
         current = get_value(conn, key)
         if current is None:
@@ -33,19 +40,20 @@ def acquire_lease(engine: sa.Engine, name: str, owner: str, seconds: int) -> boo
                 with conn.begin_nested():
                     conn.execute(state_values.insert().values(name=key, value=value,
                                                               updated_at=now))
-                return True
+                return None
             except sa.exc.IntegrityError:
-                return False
+                return "another process"
         holder, _, until = current.partition("|")
-        if holder != owner and float(until or 0) > now.timestamp():
-            return False
+        if holder != owner and float(until or 0) >= now.timestamp() and not is_dead(holder):
+            return holder
         taken = conn.execute(state_values.update()
                              .where(state_values.c.name == key, state_values.c.value == current)
                              .values(value=value, updated_at=now))
-        return taken.rowcount == 1
+        return None if taken.rowcount == 1 else "another process"
 
 
 def release_lease(engine: sa.Engine, name: str, owner: str) -> None:
+    """Give the lease up at once (only if we still hold it)."""
     with engine.begin() as conn:
         conn.execute(state_values.update()
                      .where(state_values.c.name == f"lease.{name}",
