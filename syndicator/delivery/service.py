@@ -26,17 +26,8 @@ PURGE_EVERY = 3600.0  # seconds between retention purges in one process
 _last_purge = -PURGE_EVERY
 
 
-@dataclass(frozen=True)
-class RunReport:
-    """The run of one period: found or created, with how many deliveries it queued."""
-
-    run_id: int
-    frequency: str
-    period_start: datetime
-    period_end: datetime
-    created: bool
-    deliveries: int
-    status: str
+# What callers of the service see of a run: the outcome create_run returns.
+RunReport = RunOutcome
 
 
 @dataclass
@@ -54,11 +45,6 @@ def schedule(settings: Settings) -> periods.Schedule:
     return periods.schedule(settings.digests, settings.tz)
 
 
-def _report(o: RunOutcome) -> RunReport:
-    return RunReport(o.run_id, o.frequency, o.period_start, o.period_end, o.created,
-                     o.deliveries, o.status)
-
-
 def run_digest(settings: Settings, engine: sa.Engine, frequency: str, now: datetime, *,
                wait_seconds: float = 10.0) -> RunReport:
     """Create the run of the last complete period ending at or before `now` (idempotent).
@@ -71,7 +57,7 @@ def run_digest(settings: Settings, engine: sa.Engine, frequency: str, now: datet
         now = now.replace(tzinfo=settings.tz)
     period = periods.last_complete(schedule(settings), frequency, now)
     _wait_for_ingest(engine, period.end, wait_seconds)
-    return _report(create_run(engine, period, settings.tz, datetime.now(timezone.utc)))
+    return create_run(engine, period, settings.tz, datetime.now(timezone.utc))
 
 
 def _wait_for_ingest(engine: sa.Engine, end: datetime, timeout: float) -> None:
@@ -92,7 +78,7 @@ def queue_immediate(settings: Settings, engine: sa.Engine,
     period = immediate_period(engine, now)
     if period is None:
         return None
-    return _report(create_run(engine, period, settings.tz, now))
+    return create_run(engine, period, settings.tz, now)
 
 
 def create_due_runs(settings: Settings, engine: sa.Engine, now: datetime) -> RecoveryReport:
@@ -105,7 +91,7 @@ def create_due_runs(settings: Settings, engine: sa.Engine, now: datetime) -> Rec
                 continue  # a poll is still committing bulletins of this period: next tick
             outcome = create_run(engine, period, settings.tz, when)
             if outcome.created:
-                report.runs.append(_report(outcome))
+                report.runs.append(outcome)
     immediate = queue_immediate(settings, engine, now)
     if immediate is not None and immediate.created:
         report.runs.append(immediate)
