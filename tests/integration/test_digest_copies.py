@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx still works the same
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from syndicator.demo.seed import seed
 from syndicator.services import poll_once
