@@ -7,7 +7,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,44 +15,26 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import REPO, REQUIRE
+from tests.conftest import REPO
+from tests.support.browser import AXE, chromium
 from tests.e2e.daemon import Daemon, cli, clean_env, free_port
 from tests.integration.smtp_server import FaultyHandler, SmtpServer
 from tests.portal import Portal
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts" / "selfservice"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ADDRESS = "vanthu@ubnd-nari.example"
 TITLE = "Thông báo lịch tiếp công dân tháng 12 (kiểm thử trang đăng ký)"
 LINK = r"http://127\.0\.0\.1:\d+/{kind}/[A-Za-z0-9_.\-]+"
 
 
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        return f"{CHROMIUM} is not installed"
-    if not AXE.exists():
-        return f"{AXE} is missing (run `npm install` at the repository root)"
-    return None
-
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    reason = _missing()
-    if reason:
-        if REQUIRE:
-            pytest.fail(reason + "; SYNDICATOR_TEST_REQUIRE_SERVICES=1 makes it mandatory")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
     expect.set_options(timeout=60_000)  # a loaded CI machine
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, timeout=120_000)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

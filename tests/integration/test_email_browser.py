@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import email
 import email.policy
-import shutil
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from syndicator.digests.composer import DigestComposer
 from syndicator.settings import Settings
-from tests.conftest import REPO, REQUIRE
+from tests.conftest import REPO
+from tests.support.browser import AXE, chromium
 from tests.support.digests import bulletin, digest, recipient
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Per variant: minimum body px, heading px, contrast ratio, button px.
 NEEDS = {"standard": (16, 20, 4.5, 44), "large": (24, 30, 7.0, 48)}
 
@@ -85,27 +81,11 @@ def sample_html(large: bool) -> str:
         date=datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)))
 
 
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        return f"{CHROMIUM} is not installed"
-    if not AXE.exists():
-        return f"{AXE} is missing (run `npm install` at the repository root)"
-    return None
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    reason = _missing()
-    if reason:
-        if REQUIRE:
-            pytest.fail(reason + "; SYNDICATOR_TEST_REQUIRE_SERVICES=1 makes it mandatory")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, timeout=120_000)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.mark.parametrize("variant", ["standard", "large"])
