@@ -83,12 +83,7 @@ class SelfService:
     def confirm(self, subscriber_id: int, version: int, *, detail: dict[str, Any],
                 now: datetime) -> Subscriber:
         """Pending (or lapsed) to active; confirming twice is harmless."""
-        with self.engine.begin() as conn:
-            sub = _current(conn, subscriber_id, version)
-            if sub.status != "active":
-                store.set_status(conn, sub.id, "active", event="confirmed",
-                                 source="confirm-link", now=now, detail=detail)
-            return store.get(conn, sub.id)  # type: ignore[return-value]
+        return self._activate(subscriber_id, version, "confirmed", "confirm-link", detail, now)
 
     def save_preferences(self, subscriber_id: int, version: int, new: NewSubscriber,
                          paused: bool, *, detail: dict[str, Any], now: datetime) -> Subscriber:
@@ -103,11 +98,16 @@ class SelfService:
     def resubscribe(self, subscriber_id: int, version: int, *, detail: dict[str, Any],
                     now: datetime) -> Subscriber:
         """A manage link proves the mailbox: it re-activates an unsubscribed address."""
+        return self._activate(subscriber_id, version, "resubscribed", "preferences-page",
+                              detail, now)
+
+    def _activate(self, subscriber_id: int, version: int, event: str, source: str,
+                  detail: dict[str, Any], now: datetime) -> Subscriber:
         with self.engine.begin() as conn:
             sub = _current(conn, subscriber_id, version)
             if sub.status != "active":
-                store.set_status(conn, sub.id, "active", event="resubscribed",
-                                 source="preferences-page", now=now, detail=detail)
+                store.set_status(conn, sub.id, "active", event=event, source=source, now=now,
+                                 detail=detail)
             return store.get(conn, sub.id)  # type: ignore[return-value]
 
     def unsubscribe(self, subscriber_id: int, version: int, *, source: str,
