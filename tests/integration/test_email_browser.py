@@ -114,14 +114,20 @@ def test_variant_reads_well(browser: Any, variant: str, width: int, scheme: str)
     assert violations == [], violations
 
 
-def test_web_copy_reads_well_at_320(browser: Any) -> None:
+def _measure_at_320(browser: Any, html: str, *,
+                    enhanced: bool) -> tuple[dict[str, Any], list[Any]]:
+    """The page's measurements and axe-core's violations at a phone's 320 px width."""
     page = browser.new_page(viewport={"width": 320, "height": 900})
     try:
-        page.set_content(DigestComposer(Settings()).web_copy(digest(4), large=True))
-        m = page.evaluate(MEASURE)
-        violations = _axe(page, enhanced=True)
+        page.set_content(html)
+        return page.evaluate(MEASURE), _axe(page, enhanced=enhanced)
     finally:
         page.close()
+
+
+def test_web_copy_reads_well_at_320(browser: Any) -> None:
+    html = DigestComposer(Settings()).web_copy(digest(4), large=True)
+    m, violations = _measure_at_320(browser, html, enhanced=True)
     assert m["bodyMin"] >= 24 and m["contrastMin"] >= 7 and m["scrollWidth"] <= 320, m
     assert violations == [], violations
 
@@ -136,13 +142,7 @@ def test_transactional_mail_reads_well(browser: Any, kind: str, large: bool) -> 
                                  message_id="<c@x>", date=when) if kind == "confirmation"
            else composer.notice(r, kind, message_id="<n@x>", date=when))
     body_px, _, contrast, _ = NEEDS["large" if large else "standard"]
-    page = browser.new_page(viewport={"width": 320, "height": 900})
-    try:
-        page.set_content(html_part(raw))
-        m = page.evaluate(MEASURE)
-        violations = _axe(page, enhanced=large)
-    finally:
-        page.close()
+    m, violations = _measure_at_320(browser, html_part(raw), enhanced=large)
     assert m["bodyMin"] >= body_px and m["contrastMin"] >= contrast, m
     assert m["scrollWidth"] <= 320 and m["lineHeightMin"] >= 1.5, m
     assert violations == [], violations
@@ -156,13 +156,7 @@ def test_size_guarded_digest_reads_well(browser: Any) -> None:
         message_id="<g@x>", date=datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc))
     html = html_part(raw)
     assert len(html.encode("utf-8")) < 90_000 and "Các tin khác" in html
-    page = browser.new_page(viewport={"width": 320, "height": 900})
-    try:
-        page.set_content(html)
-        m = page.evaluate(MEASURE)
-        violations = _axe(page, enhanced=True)
-    finally:
-        page.close()
+    m, violations = _measure_at_320(browser, html, enhanced=True)
     assert m["bodyMin"] >= 24 and m["contrastMin"] >= 7 and m["scrollWidth"] <= 320, m
     assert violations == [], violations
 
@@ -172,13 +166,7 @@ def test_the_checks_catch_a_bad_email(browser: Any) -> None:
     bad = sample_html(False).replace(
         "</head>", "<style>p, li { color: #9a9a9a !important; font-size: 12px !important; }"
         " .content { min-width: 700px; }</style></head>")
-    page = browser.new_page(viewport={"width": 320, "height": 900})
-    try:
-        page.set_content(bad)
-        m = page.evaluate(MEASURE)
-        violations = _axe(page, enhanced=False)
-    finally:
-        page.close()
+    m, violations = _measure_at_320(browser, bad, enhanced=False)
     assert m["bodyMin"] < 16 and m["contrastMin"] < 4.5 and m["scrollWidth"] > 320
     assert "color-contrast" in {v["id"] for v in violations}
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
 
 from syndicator.bulletins import Bulletin
 from syndicator.digests.model import Digest, Recipient
@@ -48,3 +51,10 @@ def recipient(i: int = 1, *, large: bool = False, name: str = "Văn phòng UBND 
                      unsubscribe_url=f"{BASE}/unsubscribe/tok-unsub-{i}.abc_DEF",
                      preferences_url=f"{BASE}/preferences/tok-pref-{i}.xyz",
                      switch_size_url=f"{BASE}/preferences/tok-pref-{i}.xyz?size=other")
+
+
+def parse(raw: bytes) -> EmailMessage:
+    """Message bytes read back the way a modern mail client's parser reads them."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -13,7 +11,7 @@ import pytest
 from syndicator.digests.composer import DigestComposer
 from syndicator.digests.render import HTML_LIMIT
 from syndicator.settings import Settings
-from tests.support.digests import BASE, bulletin, digest, recipient
+from tests.support.digests import BASE, bulletin, digest, parse, recipient
 
 DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
 MID = "<hostile@syndicator.example>"
@@ -25,12 +23,6 @@ EXPECTED_HEADERS = {"date", "from", "to", "subject", "message-id", "list-id",
 @pytest.fixture(scope="module")
 def composer() -> DigestComposer:
     return DigestComposer(Settings())
-
-
-def parse(raw: bytes) -> EmailMessage:
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    return msg
 
 
 class Tags(HTMLParser):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from datetime import datetime, timezone
 from email.header import decode_header, make_header
@@ -18,7 +16,7 @@ from syndicator.digests.composer import DigestComposer
 from syndicator.digests.mime import UnsendableAddress
 from syndicator.errors import PermanentError
 from syndicator.settings import Settings
-from tests.support.digests import BASE, digest, recipient
+from tests.support.digests import BASE, digest, parse, recipient
 
 DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
 MID = "<d42.7@syndicator.example>"
@@ -27,12 +25,6 @@ MID = "<d42.7@syndicator.example>"
 @pytest.fixture(scope="module")
 def composer() -> DigestComposer:
     return DigestComposer(Settings())
-
-
-def parse(raw: bytes) -> EmailMessage:
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    return msg
 
 
 def parts(msg: EmailMessage) -> tuple[str, str]:
