@@ -105,17 +105,18 @@ def complete_finished(conn: sa.Connection, now: datetime) -> int:
 
 
 def content(conn: sa.Connection, content_id: int) -> sa.Row | None:
-    query = (sa.select(digest_contents, digest_runs.c.frequency, digest_runs.c.period_start,
-                       digest_runs.c.period_end)
-             .join(digest_runs, digest_runs.c.id == digest_contents.c.run_id)
-             .where(digest_contents.c.id == content_id))
-    return conn.execute(query).first()
+    return _content_where(conn, digest_contents.c.id == content_id)
 
 
 def content_by_digest_id(conn: sa.Connection, digest_id: str) -> sa.Row | None:
     """A sent digest's content (for the web copy at /digests/<id>)."""
+    return _content_where(conn, digest_contents.c.digest_id == digest_id)
+
+
+def _content_where(conn: sa.Connection, condition: sa.ColumnElement[bool]) -> sa.Row | None:
+    """A digest's content with its run's frequency and period."""
     query = (sa.select(digest_contents, digest_runs.c.frequency, digest_runs.c.period_start,
                        digest_runs.c.period_end)
              .join(digest_runs, digest_runs.c.id == digest_contents.c.run_id)
-             .where(digest_contents.c.digest_id == digest_id))
+             .where(condition))
     return conn.execute(query).first()
