@@ -11,7 +11,8 @@ import click
 
 from syndicator import logs
 from syndicator.errors import SyndicatorError
-from syndicator.settings import Settings, load_settings
+from syndicator.settings import Settings
+from syndicator.settings_loader import load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
 from syndicator import metrics
+from syndicator.delivery.dkim_sign import make_signer
 from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.health import Health
 from syndicator.jobs import Jobs
@@ -77,6 +78,7 @@ class Daemon:
 
     async def main(self) -> bool:
         self._install_signal_handlers()  # a SIGTERM during the migration ends us after it
+        make_signer(self.settings.mail)  # an unusable DKIM key stops us now, not every round
         sock = _bind(self.settings.http.host, self.settings.http.port)
         engine = state_engine(self.settings)
         revision = await asyncio.to_thread(upgrade, engine)

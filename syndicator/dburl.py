@@ -21,18 +21,34 @@ _DRIVERS = {
 }
 
 
-def parse_url(raw: str, key: str) -> URL:
-    """Parse a configured URL and name its driver; errors name the config key."""
+# Our own tables are migrated and tested on these; SQL Server is read as a source only.
+_STATE_BACKENDS = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
+
+
+def check_url(raw: str, *, state: bool = False) -> URL:
+    """Parse a configured URL; ValueError says what is wrong, never with the password."""
     try:
         url = make_url(raw)
     except Exception:
-        raise ConfigError(f"config error: {key}: not a database URL (e.g. sqlite:///var/x.db)") from None
+        raise ValueError("not a database URL (e.g. sqlite:///var/x.db)") from None
     backend = url.drivername.split("+", 1)[0]
     if backend not in _DRIVERS:
-        raise ConfigError(f"config error: {key}: unsupported database {backend!r} "
-                          f"(use sqlite, postgresql, mysql, mariadb or mssql)")
+        raise ValueError(f"unsupported database {backend!r} "
+                         "(use sqlite, postgresql, mysql, mariadb or mssql)")
+    if state and backend not in _STATE_BACKENDS:
+        raise ValueError(f"{backend!r} can be read as the portal's source only; our own "
+                         "state needs sqlite, postgresql, mysql or mariadb")
+    return url
+
+
+def parse_url(raw: str, key: str) -> URL:
+    """Parse a configured URL and name its driver; errors name the config key."""
+    try:
+        url = check_url(raw)
+    except ValueError as exc:
+        raise ConfigError(f"config error: {key}: {exc}") from None
     if "+" not in url.drivername:
-        url = url.set(drivername=_DRIVERS[backend])
+        url = url.set(drivername=_DRIVERS[url.drivername])
     if url.get_backend_name() in ("mysql", "mariadb") and "charset" not in url.query:
         url = url.update_query_dict({"charset": "utf8mb4"})
     return url

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syndicator.dburl import redacted
+from syndicator.delivery.dkim_sign import make_signer
 from syndicator.delivery.leases import OWNER, is_dead_local
 from syndicator.delivery.service import queue_immediate
 from syndicator.errors import SyndicatorError, TransientError
@@ -14,7 +15,6 @@ from syndicator.settings import Settings
 from syndicator.source.portal import PortalSource
 from syndicator.state.db import check_current, state_engine
 from syndicator.state.values import acquire_lease, release_lease
-
 
 
 class PollBusy(TransientError):
@@ -57,6 +57,10 @@ def check_all(settings: Settings) -> list[tuple[str, bool, str]]:
         results.append(("source database", False, str(exc)))
     if settings.mail.transport == "smtp":
         results.append(_check_smtp(settings))
+    else:
+        results.append(("smtp server", True, "not contacted: mail.transport is file "
+                        f"(messages go to {settings.mail.outbox_dir})"))
+    results.append(_check_dkim(settings))
     from syndicator.checks import local_checks
 
     return results + local_checks(settings)
@@ -81,3 +85,14 @@ def _check_smtp(settings: Settings) -> tuple[str, bool, str]:
     except Exception as exc:  # quit() after a good login failing is still worth a line
         return ("smtp server", False, f"{where}: {type(exc).__name__}: {exc}")
     return ("smtp server", True, where)
+
+
+def _check_dkim(settings: Settings) -> tuple[str, bool, str]:
+    """Sign a sample message with the configured key (no DNS lookup)."""
+    try:
+        signer = make_signer(settings.mail)
+    except SyndicatorError as exc:
+        return ("dkim", False, str(exc))
+    if signer is None:
+        return ("dkim", True, "not configured (messages are not signed)")
+    return ("dkim", True, f"signs as selector {settings.mail.dkim_selector!r}")

@@ -1,24 +1,23 @@
-"""Configuration: config.yaml, then secret files, then SYNDICATOR_* environment; loaded once."""
+"""The settings model: every key, its default and its rule (loaded by settings_loader)."""
 
 from __future__ import annotations
 
-import os
+import re
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -26,10 +25,12 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from syndicator.dburl import check_url
+from syndicator.digests.mime import URL_SAFE, ascii_address
 from syndicator.errors import ConfigError
 
 ENV_PREFIX = "SYNDICATOR_"
-DEFAULT_CONFIG = Path("config.yaml")
+_CLOCK = re.compile(r"([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -67,9 +68,21 @@ class SourceSettings(Section):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, v: SecretStr) -> SecretStr:
+        check_url(v.get_secret_value())
+        return v
+
 
 class DatabaseSettings(Section):
     url: SecretStr = SecretStr("sqlite:///var/syndicator.db")
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, v: SecretStr) -> SecretStr:
+        check_url(v.get_secret_value(), state=True)
+        return v
 
 
 class IngestSettings(Section):
@@ -99,6 +112,29 @@ class MailSettings(Section):
     dkim_selector: str | None = None
     dkim_domain: str | None = None  # default: the domain of from_address
     dkim_private_key: SecretStr | None = None  # PEM; better: ..._PRIVATE_KEY_FILE
+
+    # Checked here with the rule the composer applies, so a bad address stops the program at
+    # start instead of failing every message.
+    @field_validator("from_address", "reply_to", "unsubscribe_mailto")
+    @classmethod
+    def _sendable(cls, v: str | None) -> str | None:
+        if v is not None:
+            ascii_address(v)
+        return v
+
+    @field_validator("list_id")
+    @classmethod
+    def _list_id(cls, v: str | None) -> str | None:
+        if v is not None and not (v.isascii() and URL_SAFE.fullmatch(v)):
+            raise ValueError("must be ASCII without spaces, like bantin.example.gov.vn")
+        return v
+
+    @model_validator(mode="after")
+    def _dkim_complete(self) -> MailSettings:
+        if (self.dkim_selector is None) != (self.dkim_private_key is None):
+            raise ValueError("mail.dkim_selector: set it together with mail.dkim_private_key "
+                             "(both or neither)")
+        return self
 
 
 class SmtpSettings(Section):
@@ -131,6 +167,17 @@ class DigestSettings(Section):
     daily_at: time = time(7, 0)
     weekly_on: Weekday = "monday"
     weekly_at: time = time(7, 0)
+
+    @field_validator("daily_at", "weekly_at", mode="before")
+    @classmethod
+    def _clock_time(cls, v: Any) -> Any:
+        # YAML 1.1 reads an unquoted 7:00 as the number 420 (base 60), which would pass as
+        # 00:07; only "HH:MM" text (or a time object from code) is accepted.
+        if isinstance(v, time):
+            return v
+        if not (isinstance(v, str) and _CLOCK.fullmatch(v.strip())):
+            raise ValueError('write the time as quoted "HH:MM" text, e.g. "07:00"')
+        return time(*(int(part) for part in v.strip().split(":")))
 
 
 class PollSettings(Section):
@@ -230,83 +277,13 @@ class _PlainEnvSource(EnvSettingsSource):
         env = super()._load_env_vars()
         return {k: v for k, v in env.items() if not k.endswith("_file")}
 
-
-def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
-    """Load the file (explicit, $SYNDICATOR_CONFIG, or ./config.yaml), secrets and environment."""
-    data = _read_yaml(_config_path(path, os.environ))
-    _merge(data, _secret_files(os.environ))
-    try:
-        return Settings(**data)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
-
-
-def _config_path(path: str | os.PathLike[str] | None, env: Any) -> Path | None:
-    explicit = path or env.get(ENV_PREFIX + "CONFIG")
-    if explicit:
-        p = Path(explicit)
-        if not p.is_file():
-            raise ConfigError(f"config file {str(p)!r} does not exist or is not a file")
-        return p
-    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
-
-
-def _read_yaml(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {str(path)!r} cannot be read: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"config file {str(path)!r}{where} is not valid YAML") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {str(path)!r} must hold a mapping of sections")
-    return data
-
-
-def _secret_files(env: Any) -> dict[str, Any]:
-    """SYNDICATOR_SMTP__PASSWORD_FILE=/run/secrets/smtp sets smtp.password (Docker secrets)."""
-    out: dict[str, Any] = {}
-    for name, value in env.items():
-        if not (name.startswith(ENV_PREFIX) and name.endswith("_FILE")):
-            continue
-        keys = name[len(ENV_PREFIX):-len("_FILE")].lower().split("__")
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        """Lists as JSON or comma-separated (`*@a.gov.vn,*@b.gov.vn`); anything else: one line."""
         try:
-            secret = Path(value).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"{name}: cannot read secret file {value!r}: {exc.strerror}") from None
-        _merge(out, _nest(keys, secret))
-    return out
-
-
-def _nest(keys: list[str], value: Any) -> dict[str, Any]:
-    for key in reversed(keys):
-        value = {key: value}
-    return value
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
-
-
-def _describe(exc: ValidationError) -> str:
-    """One line: the dotted key and the problem, never the (possibly secret) value."""
-    err = exc.errors()[0]
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"]
-    if not err["loc"] and msg.startswith("Value error, "):  # a cross-key rule names its key
-        key, _, msg = msg.removeprefix("Value error, ").partition(": ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key (check the spelling against config.yaml)"
-    more = len(exc.errors()) - 1
-    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"config error: {key}: {msg}{tail}"
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError:
+            if field is not None and get_origin(field.annotation) is list:
+                return [part.strip() for part in str(value).split(",") if part.strip()]
+            raise ConfigError(f"config error: {field_name}: the environment gives it a value "
+                              "that is not JSON; set single keys as "
+                              f"{ENV_PREFIX}<SECTION>__<KEY>") from None

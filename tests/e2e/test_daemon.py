@@ -100,6 +100,8 @@ def test_check_reports_directories_and_the_port(daemon: Daemon, tmp_path: Path) 
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert f"ok   http 127.0.0.1:{daemon.port}: in use by a running syndicator (ready)" in ok.stdout
     assert "ok   feeds directory:" in ok.stdout and "ok   mail outbox directory:" in ok.stdout
+    assert "ok   smtp server: not contacted: mail.transport is file" in ok.stdout
+    assert "ok   dkim: not configured" in ok.stdout
 
     blocked = tmp_path / "a-file"
     blocked.write_text("")

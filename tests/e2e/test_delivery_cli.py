@@ -63,6 +63,19 @@ def test_check_probes_the_smtp_server_and_fails_closed_without_starttls(tmp_path
     assert server.handler.received == []  # a probe sends nothing
 
 
+def test_check_and_run_refuse_a_dkim_key_that_cannot_sign(tmp_path: Path) -> None:
+    cli(tmp_path, "db", "upgrade")
+    cfg = {"mail": {"dkim_selector": "s2026", "dkim_private_key": "not a PEM key"}}
+    path = tmp_path / "dkim.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    checked = cli(tmp_path, "check", config=path)
+    assert checked.returncode == 1
+    assert "FAIL dkim: config error: mail.dkim_private_key: cannot sign" in checked.stdout
+    started = cli(tmp_path, "run", config=path)
+    assert started.returncode == 2 and "mail.dkim_private_key" in started.stderr
+    assert "Traceback" not in started.stderr and "not a PEM key" not in started.stderr
+
+
 def test_sqlite_refuses_a_second_sender_but_keeps_the_run(tmp_path: Path) -> None:
     import os
     import socket
