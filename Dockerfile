@@ -1,8 +1,9 @@
 # syndicator: feeds and email digests of a portal's bulletins.
 #   docker build -t syndicator .
 #   docker run -p 8080:8080 syndicator           # the embedded demo
-# Operators point it at real databases and SMTP with SYNDICATOR_* variables
-# (docs/operations.md) and set SEED_DEMO=0.
+# Operators point it at real databases and SMTP with SYNDICATOR_* variables or a
+# config file mounted at /etc/syndicator/config.yaml (docs/operations.md), and set
+# SEED_DEMO=0.
 
 FROM python:3.11-slim-bookworm AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
@@ -26,16 +27,16 @@ RUN apt-get update \
  && mkdir -p /data && chown syndicator:syndicator /data
 COPY --from=builder /opt/syndicator /opt/syndicator
 COPY docker/entrypoint.sh /usr/local/bin/syndicator-entrypoint
+COPY docker/config.yaml /etc/syndicator/config.yaml
+# Paths and URLs live in the config file, so that a mounted file or a _FILE secret can
+# replace them; only the listen address is fixed here (a container listens everywhere).
 ENV PATH=/opt/syndicator/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     SEED_DEMO=1 \
+    SYNDICATOR_CONFIG=/etc/syndicator/config.yaml \
     SYNDICATOR_HTTP__HOST=0.0.0.0 \
-    SYNDICATOR_HTTP__PORT=8080 \
-    SYNDICATOR_DATABASE__URL=sqlite:////data/syndicator.db \
-    SYNDICATOR_SOURCE__URL=sqlite:////data/portal.db \
-    SYNDICATOR_FEEDS__OUTPUT_DIR=/data/feeds \
-    SYNDICATOR_MAIL__OUTBOX_DIR=/data/mail
+    SYNDICATOR_HTTP__PORT=8080
 USER syndicator
 WORKDIR /data
 VOLUME ["/data"]
