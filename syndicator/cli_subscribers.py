@@ -88,13 +88,15 @@ def subscribers_import(app: App, file: Path) -> None:
 
 
 @subscribers.command("export")
+@click.option("--all", "everyone", is_flag=True,
+              help="Also pending, unsubscribed and bounced ones, with a status column.")
 @pass_app
 @handle_errors
-def subscribers_export(app: App) -> None:
-    """Write every subscriber as CSV on stdout."""
+def subscribers_export(app: App, everyone: bool) -> None:
+    """Write the active subscribers as CSV on stdout (the columns `import` reads)."""
     from syndicator.subscribers import service
 
-    service.export_csv(app.state, sys.stdout)
+    service.export_csv(app.state, sys.stdout, everyone=everyone)
 
 
 @subscribers.command("consent")

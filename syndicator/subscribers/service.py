@@ -14,9 +14,19 @@ from sqlalchemy.engine import Engine
 
 from syndicator.errors import UsageError
 from syndicator.state import subscribers as store
-from syndicator.subscribers.model import InvalidField, NewSubscriber, Subscriber, build
+from syndicator.subscribers.model import (
+    InvalidField,
+    STATUSES,
+    NewSubscriber,
+    Subscriber,
+    build,
+    check_choice,
+)
 
 CSV_COLUMNS = ("email", "name", "frequency", "categories", "text_size")
+# An operator's `add` is consent given another way: it activates these, as this event.
+_ACTIVATED_BY_ADD = {"unsubscribed": "resubscribed", "bounced": "resubscribed",
+                     "pending": "activated"}
 
 
 @dataclass
@@ -32,7 +42,8 @@ def _now() -> datetime:
 
 def add(engine: Engine, email: str, name: str | None, frequency: str,
         categories: Iterable[str], text_size: str, source: str = "cli") -> Subscriber:
-    """Add an active subscriber (an operator's act); a returning address is re-activated."""
+    """Add an active subscriber (an operator's act); a returning or pending address is
+    activated with the preferences given."""
     with engine.begin() as conn:
         try:
             new = build(email, name, frequency, categories, text_size,
@@ -43,10 +54,11 @@ def add(engine: Engine, email: str, name: str | None, frequency: str,
         now = _now()
         if existing is None:
             sid = store.insert(conn, new, status="active", source=source, now=now, detail={})
-        elif existing.status in ("unsubscribed", "bounced"):
+        elif existing.status in _ACTIVATED_BY_ADD:
             sid = existing.id
             store.update_preferences(conn, sid, new, source=source, now=now)
-            store.set_status(conn, sid, "active", event="resubscribed", source=source, now=now)
+            store.set_status(conn, sid, "active", event=_ACTIVATED_BY_ADD[existing.status],
+                             source=source, now=now)
         else:
             raise UsageError(f"{new.email} is already subscribed ({existing.status})")
         return store.get(conn, sid)  # type: ignore[return-value]
@@ -80,13 +92,17 @@ def list_all(engine: Engine) -> list[Subscriber]:
         return list(store.all_subscribers(conn))
 
 
-def export_csv(engine: Engine, out: TextIO) -> int:
+def export_csv(engine: Engine, out: TextIO, *, everyone: bool = False) -> int:
+    """The active subscribers in the import columns, so that importing the file back never
+    subscribes anyone who did not consent; `everyone` adds the others and a status column."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CSV_COLUMNS, "status"])
+    writer.writerow([*CSV_COLUMNS, "status"] if everyone else CSV_COLUMNS)
     count = 0
     for s in list_all(engine):
-        writer.writerow([s.email, s.name, s.frequency, ";".join(s.categories), s.text_size,
-                         s.status])
+        if not everyone and s.status != "active":
+            continue
+        row = [s.email, s.name, s.frequency, ";".join(s.categories), s.text_size]
+        writer.writerow([*row, s.status] if everyone else row)
         count += 1
     return count
 
@@ -102,8 +118,11 @@ def import_csv(engine: Engine, text: str) -> ImportReport:
         return report
 
 
-def _import_one(conn: sa.Connection, line: int, new: NewSubscriber, now: datetime,
+def _import_one(conn: sa.Connection, line: int, new: NewSubscriber | str, now: datetime,
                 report: ImportReport) -> None:
+    if isinstance(new, str):  # a row of `export --all` whose status is not active
+        report.skipped.append(new)
+        return
     existing = store.get_by_email(conn, new.email)
     if existing is None:
         store.insert(conn, new, status="active", source="import", now=now,
@@ -117,7 +136,7 @@ def _import_one(conn: sa.Connection, line: int, new: NewSubscriber, now: datetim
         report.updated += 1
 
 
-def _parse_csv(text: str, known: list[str]) -> list[tuple[int, NewSubscriber]]:
+def _parse_csv(text: str, known: list[str]) -> list[tuple[int, NewSubscriber | str]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     unknown = [h for h in header if h not in (*CSV_COLUMNS, "status")]
@@ -125,11 +144,14 @@ def _parse_csv(text: str, known: list[str]) -> list[tuple[int, NewSubscriber]]:
         raise UsageError(f"CSV header must name columns among {', '.join(CSV_COLUMNS)} "
                          f"(email required); got: {', '.join(header) or 'nothing'}")
     reader.fieldnames = header
-    rows, errors, seen = [], [], {}
+    rows: list[tuple[int, NewSubscriber | str]] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
     for record in reader:
         line = reader.line_num
         try:
             new = _row(record, known)
+            status = _status(record)
         except InvalidField as exc:
             errors.append(f"line {line}: {exc}")
             continue
@@ -137,10 +159,16 @@ def _parse_csv(text: str, known: list[str]) -> list[tuple[int, NewSubscriber]]:
             errors.append(f"line {line}: {new.email} repeats line {seen[new.email.casefold()]}")
             continue
         seen[new.email.casefold()] = line
-        rows.append((line, new))
+        rows.append((line, new if status == "active" else
+                     f"line {line}: {new.email} is {status} in the file; not imported"))
     if errors:
         raise UsageError("nothing imported; fix these rows:\n  " + "\n  ".join(errors))
     return rows
+
+
+def _status(record: dict[str, Any]) -> str:
+    """A `status` column (from `export --all`): only active rows become subscribers."""
+    return check_choice("status", record.get("status") or "active", STATUSES)
 
 
 def _row(record: dict[str, Any], known: list[str]) -> NewSubscriber:

@@ -68,7 +68,7 @@ def test_add_remove_and_csv_import_errors(tmp_path: Path) -> None:
     assert imported.returncode == 2 and "line 3: email" in imported.stderr
     exported = run(tmp_path, "subscribers", "export")
     assert exported.stdout.splitlines()[1:] == [
-        "vp@ubnd.example,Văn phòng,weekly,chuyen-doi-so,large,active"]
+        "vp@ubnd.example,Văn phòng,weekly,chuyen-doi-so,large"]
     removed = run(tmp_path, "subscribers", "remove", "VP@ubnd.example")
     assert removed.returncode == 0
     listed = json.loads(run(tmp_path, "subscribers", "list", "--json").stdout)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from syndicator.errors import UsageError
 from syndicator.state import subscribers as store
+from syndicator.state.db import upgrade
 from syndicator.state.schema import consent_events, subscribers
 from syndicator.subscribers import service
+from syndicator.subscribers.model import build
 
 
 def test_add_list_remove_keeps_history(state: sa.Engine) -> None:
@@ -61,13 +65,47 @@ def test_import_then_export_round_trip(state: sa.Engine) -> None:
     out = io.StringIO()
     service.export_csv(state, out)
     lines = out.getvalue().splitlines()
-    assert lines[0] == "email,name,frequency,categories,text_size,status"
+    assert lines[0] == "email,name,frequency,categories,text_size"  # the contract's columns
     assert lines[1] == ('a@so.example,"Phòng Nội vụ, huyện Ba Bể",immediate,'
-                        'Thi đua;Chuyển đổi số,large,active')
-    assert lines[2] == "b@so.example,,weekly,,standard,active"
+                        'Thi đua;Chuyển đổi số,large')
+    assert lines[2] == "b@so.example,,weekly,,standard"
     with state.connect() as conn:
         sources = set(conn.scalars(sa.select(consent_events.c.source)))
     assert sources == {"import"}
+
+
+def test_an_export_imported_elsewhere_subscribes_only_who_consented(
+        state: sa.Engine, tmp_path: Path) -> None:
+    service.add(state, "a@so.example", "A", "daily", [], "standard")
+    service.add(state, "b@so.example", "B", "weekly", [], "large")
+    service.remove(state, "b@so.example")
+    with state.begin() as conn:
+        store.insert(conn, build("c@so.example", "C", "daily", [], "standard", []),
+                     status="pending", source="form", now=datetime.now(timezone.utc), detail={})
+    plain, full = io.StringIO(), io.StringIO()
+    assert service.export_csv(state, plain) == 1
+    assert service.export_csv(state, full, everyone=True) == 3
+    assert plain.getvalue().splitlines() == ["email,name,frequency,categories,text_size",
+                                             "a@so.example,A,daily,,standard"]
+    assert full.getvalue().splitlines()[0] == "email,name,frequency,categories,text_size,status"
+    elsewhere = sa.create_engine(f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    upgrade(elsewhere)
+    for text in (plain.getvalue(), full.getvalue()):
+        report = service.import_csv(elsewhere, text)
+    assert report.created == 0 and report.updated == 1  # the second file: a again
+    assert [n.split(":")[0] for n in report.skipped] == ["line 3", "line 4"]
+    assert {s.email: s.status for s in service.list_all(elsewhere)} == {"a@so.example": "active"}
+
+
+def test_add_activates_a_pending_address(state: sa.Engine) -> None:
+    with state.begin() as conn:
+        store.insert(conn, build("p@so.example", "P", "daily", [], "standard", []),
+                     status="pending", source="form", now=datetime.now(timezone.utc), detail={})
+    s = service.add(state, "P@so.example", "Phòng P", "weekly", [], "large")
+    assert (s.status, s.frequency, s.text_size, s.name) == ("active", "weekly", "large", "Phòng P")
+    with state.connect() as conn:
+        events = [e["event"] for e in store.history(conn, s.id)]
+    assert events[-1] == "activated"
 
 
 def test_import_does_not_resubscribe_the_unsubscribed(state: sa.Engine) -> None:
