@@ -238,10 +238,12 @@ def preview(app: App, frequency: str, large_text: bool, out: Path | None,
     """Render a digest from the state database without sending it."""
     from syndicator.digests import preview as previews
     from syndicator.digests.composer import DigestComposer
-    from syndicator.errors import UsageError
+    from syndicator.errors import SyndicatorError, UsageError
 
     if out is not None and out.suffix.lower() not in (".html", ".htm", ".eml"):
         raise UsageError(f"--out {out}: the name must end in .html or .eml")
+    if out is not None and not out.absolute().parent.is_dir():
+        raise UsageError(f"--out {out}: the directory {out.absolute().parent} does not exist")
     when = previews.parse_now(now, app.settings.tz) if now else None
     composer = DigestComposer(app.settings)
     shown = previews.build(app.settings, app.state, composer, frequency, large_text, when)
@@ -255,7 +257,10 @@ def preview(app: App, frequency: str, large_text: bool, out: Path | None,
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
-    out.write_bytes(data)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise SyndicatorError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
     click.echo(f"preview: wrote {out} ({len(shown.digest.bulletins)} bulletins, "
                f"{'large' if large_text else 'standard'} text)", err=True)
 

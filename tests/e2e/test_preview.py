@@ -64,7 +64,8 @@ def test_preview_writes_html_file(workdir: Path) -> None:
 
 @pytest.mark.parametrize("args", [("--frequency", "daily", "--out", "x.pdf"),
                                   ("--frequency", "daily", "--now", "yesterday"),
-                                  ("--frequency", "hourly")])
+                                  ("--frequency", "hourly"),
+                                  ("--frequency", "daily", "--out", "no/such/dir/x.html")])
 def test_preview_usage_errors_exit_2(workdir: Path, args: tuple[str, ...]) -> None:
     done = run(workdir, "preview", *args)
     assert done.returncode == 2
