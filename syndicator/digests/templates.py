@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -24,6 +24,10 @@ from jinja2 import (
 
 # Every HTML extension we use: select_autoescape() alone does not cover ".html.j2".
 AUTOESCAPE = ("html", "htm", "xml", "html.j2")
+# Shared short texts are compiled twice. A macro's output is marked safe by an HTML caller,
+# so the values it interpolates (the site title, say) must be escaped where the macro is
+# compiled: HTML templates import the autoescaped alias, text templates and code the plain file.
+HTML_ALIASES = {"messages.html.j2": "messages.j2"}
 _REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
 
 
@@ -43,6 +47,30 @@ class ResourceLoader(BaseLoader):
         return node.read_text(encoding="utf-8"), None, lambda: True
 
 
+class AliasLoader(BaseLoader):
+    """Serves a template's source under a second name (compiled with that name's escaping)."""
+
+    def __init__(self, base: BaseLoader, aliases: Mapping[str, str]) -> None:
+        self._base = base
+        self._aliases = dict(aliases)
+
+    def get_source(self, environment: Environment,
+                   template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+        return self._base.get_source(environment, self._aliases.get(template, template))
+
+
+def build_environment(loaders: list[BaseLoader], **options: bool) -> Environment:
+    """The settings every template environment shares (email and web)."""
+    return Environment(
+        loader=AliasLoader(ChoiceLoader(loaders), HTML_ALIASES),
+        autoescape=select_autoescape(enabled_extensions=AUTOESCAPE, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        **options,
+    )
+
+
 def _loaders() -> list[BaseLoader]:
     packaged = resources.files("syndicator") / "templates" / "email"
     found: list[BaseLoader] = []
@@ -56,14 +84,7 @@ def _loaders() -> list[BaseLoader]:
 @functools.lru_cache(maxsize=8)
 def environment(timezone: str) -> Environment:
     """One environment per zone (templates are compiled once per process)."""
-    env = Environment(
-        loader=ChoiceLoader(_loaders()),
-        autoescape=select_autoescape(enabled_extensions=AUTOESCAPE, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = build_environment(_loaders(), keep_trailing_newline=True)
     tz = ZoneInfo(timezone)
     env.filters["vi_weekday_date"] = lambda d: _vi_weekday_date(d, tz)
     env.filters["ddmm"] = lambda d: f"{d.day:02d}/{d.month:02d}"

@@ -6,16 +6,9 @@ import functools
 from importlib import resources
 from pathlib import Path
 
-from jinja2 import (
-    BaseLoader,
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    select_autoescape,
-)
+from jinja2 import BaseLoader, Environment, FileSystemLoader
 
-from syndicator.digests.templates import AUTOESCAPE, ResourceLoader
+from syndicator.digests.templates import ResourceLoader, build_environment
 
 _REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
 
@@ -33,10 +26,4 @@ def _loaders() -> list[BaseLoader]:
 @functools.lru_cache(maxsize=1)
 def environment() -> Environment:
     """Compiled once per process; autoescape on for every .html.j2 page."""
-    return Environment(
-        loader=ChoiceLoader(_loaders()),
-        autoescape=select_autoescape(enabled_extensions=AUTOESCAPE, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return build_environment(_loaders())

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from itsdangerous.timed import TimestampSigner
 
 from syndicator.cli import cli
-from syndicator.state.schema import subscribers
+from syndicator.state.schema import consent_events, subscribers
 from tests.support.pages import Site, form_token, main_text, make_site
 
 
@@ -288,3 +288,25 @@ def test_form_errors_are_announced_and_kept(lite: Site) -> None:
     assert 'role="alert"' in r.text and 'href="#email"' in r.text and 'href="#consent"' in r.text
     assert "Văn phòng &lt;b&gt;" in r.text  # autoescaped
     assert lite.snapshot() == ([], 0)
+
+
+def test_config_values_in_page_texts_are_escaped_and_consent_is_recorded_raw(
+        sqlite_url: str, tmp_path: Path) -> None:
+    from syndicator.dburl import create_engine
+    from syndicator.state.db import upgrade
+
+    engine = create_engine(sqlite_url, "database.url")
+    upgrade(engine)
+    title = "Sở Nội vụ <i>tỉnh</i> & UBND"
+    site = make_site(engine, tmp_path, site={"title": title},
+                     subscriptions={"allowed_domains": ["<b>x</b>.gov.vn"]})
+    page = site.client.get("/subscribe").text
+    assert "<i>tỉnh</i>" not in page and "Sở Nội vụ &lt;i&gt;tỉnh&lt;/i&gt; &amp; UBND" in page
+    refused = site.subscribe("someone@gmail.com").text
+    assert "<b>x</b>" not in refused and "&lt;b&gt;x&lt;/b&gt;.gov.vn" in refused
+    site = make_site(engine, tmp_path, site={"title": title})
+    assert site.subscribe("vanthu@so.example").status_code == 200
+    with engine.connect() as conn:
+        details = [e.detail for e in conn.execute(sa.select(consent_events))]
+    shown = [d["consent"]["text"] for d in details if "consent" in d]
+    assert shown and all(text.startswith(f"Tôi đồng ý để {title} lưu") for text in shown)

@@ -131,3 +131,17 @@ def test_encoded_word_lookalikes_in_titles_stay_literal(composer: DigestComposer
     d = digest(frequency="immediate", bulletins=(bulletin(1, title=title),))
     msg = parse(composer.message(d, recipient(), message_id=MID, date=DATE))
     assert msg["Subject"] == f"Tin mới: {title}"
+
+
+def test_a_site_title_with_markup_is_text_in_html_and_raw_in_text() -> None:
+    """Shared Vietnamese texts interpolate config values: escaped for HTML, raw for text."""
+    title = "Sở Nội vụ <i>tỉnh</i> & UBND"
+    composer = DigestComposer(Settings(site={"title": title}))
+    msg = parse(composer.message(digest(2), recipient(), message_id=MID, date=DATE))
+    plain, html = bodies(msg)
+    tags = Tags()
+    tags.feed(html)
+    assert "i" not in {tag for tag, _ in tags.seen}
+    assert f"{title} trân trọng gửi Quý cơ quan" in tags.text
+    assert "Sở Nội vụ &lt;i&gt;tỉnh&lt;/i&gt; &amp; UBND" in html
+    assert f"{title} trân trọng gửi Quý cơ quan" in plain and "&amp;" not in plain
