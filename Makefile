@@ -18,7 +18,13 @@ run: $(STAMP)
 	$(BIN)/syndicator demo
 	exec $(BIN)/syndicator run
 
-test: $(STAMP)
+# axe-core for the browser tests (npm ci from the lock file); without npm they skip.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "make: npm not found: the browser tests will skip (no axe-core)"; fi
+
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
