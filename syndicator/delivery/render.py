@@ -13,6 +13,8 @@ import sqlalchemy as sa
 import structlog
 
 from syndicator.delivery.dkim_sign import make_signer
+from syndicator.digests.mime import ascii_address
+from syndicator.errors import PermanentError
 from syndicator.links import Links
 from syndicator.settings import Settings
 from syndicator.state import bulletins as bulletin_store
@@ -29,11 +31,12 @@ class Prepared:
     """A claimed delivery ready to send (`data`), or to record as skipped (`skip`)."""
 
     claim: Claimed
-    email: str
+    email: str  # the envelope recipient: ASCII, the domain in IDNA
     message_id: str
     data: bytes | None = None
     skip: str | None = None
     error: str | None = None  # composing failed: retried like a 4xx, then failed
+    final: bool = False  # the error cannot go away by retrying (an address we cannot send to)
 
     @property
     def name(self) -> str:
@@ -76,7 +79,8 @@ class Renderer:
         except Exception as exc:  # noqa: BLE001 - recorded on the delivery, logged
             log.error("delivery.compose_failed", delivery_id=c.id, error=repr(exc)[:300])
             reason = f"cannot compose: {exc!r}"[:400]
-            return Prepared(c, sub.email, c.message_id or "", error=reason)
+            return Prepared(c, sub.email, c.message_id or "", error=reason,
+                            final=isinstance(exc, PermanentError))
 
     def _one(self, conn: sa.Connection, c: Claimed, sub: Any) -> Prepared:
         mid = c.message_id or message_id_for(c.id, c.run_id, self.host)
@@ -92,7 +96,8 @@ class Renderer:
                                       date=datetime.now(timezone.utc))
         if self._signer is not None:
             data = self._signer.sign(data)
-        return Prepared(c, sub.email, mid, data=data)
+        # RCPT TO takes the ASCII form: aiosmtplib cannot encode an IDN domain itself.
+        return Prepared(c, ascii_address(sub.email), mid, data=data)
 
     def _recipient(self, sub: Any) -> Any:
         from syndicator.digests.composer import Recipient

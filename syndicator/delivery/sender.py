@@ -115,7 +115,8 @@ class Sender:
                     await self._add(item, SKIP)
                     continue
                 if item.error is not None:
-                    await self._add(item, Outcome("retry", None, item.error))
+                    await self._add(item, Outcome("bounce" if item.final else "retry", None,
+                                                  item.error))
                     continue
                 if UNSAFE_MARK_SENT_FIRST:
                     await asyncio.to_thread(self._record, [(item, Outcome("sent", 0, "unsafe"))])
@@ -154,8 +155,12 @@ class Sender:
                 self._leftover.append(item.claim.id)
                 continue
             started = time.monotonic()
-            outcome = await self._bounded(self._t.send(slot, self._s.mail.from_address,
-                                                       item.email, item.data or b"", item.name))
+            try:
+                outcome = await self._bounded(self._t.send(
+                    slot, self._s.mail.from_address, item.email, item.data or b"", item.name))
+            except Exception as exc:  # noqa: BLE001 - a dead worker would stall the round
+                log.exception("delivery.send_crashed", delivery_id=item.claim.id)
+                outcome = Outcome("retry", None, f"unexpected error while sending: {exc!r}"[:400])
             metrics.send_duration(time.monotonic() - started)
             if outcome.unreachable and self.report.unreachable is None:
                 self.report.unreachable = outcome.reply

@@ -63,12 +63,15 @@ class Subscriber:
 
 
 def normalize_email(raw: str) -> str:
-    """A syntactically valid address (domain lower-cased, IDN allowed); no DNS lookups."""
+    """A syntactically valid address (domain lower-cased, IDN allowed); no DNS lookups.
+
+    The part before the @ must be ASCII: we never rely on SMTPUTF8, which few servers offer.
+    """
     text = one_line(raw or "")
     if not text:
         raise InvalidField("email", "is empty")
     try:
-        return validate_email(text, check_deliverability=False).normalized
+        return validate_email(text, check_deliverability=False, allow_smtputf8=False).normalized
     except EmailNotValidError as exc:
         raise InvalidField("email", f"{text!r} is not a valid address: {exc}") from None
 

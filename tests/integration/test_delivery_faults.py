@@ -328,3 +328,24 @@ async def test_retry_now_retries_each_delivery_once_per_round(state: sa.Engine,
         second = await service.deliver_due(settings, state, asyncio.Event(), retry_now=True)
     assert (first.retried, second.retried) == (1, 1)
     assert delivery_rows(state)["t451@example.gov.vn"].attempts == 2
+
+
+async def test_an_idn_domain_is_sent_in_its_ascii_form_and_stalls_nothing(
+        state: sa.Engine, tmp_path: Path) -> None:
+    add_bulletin(state, IN_PERIOD)
+    idn = ["vanthu@sởnộivụ.vn", "hanhchinh@ubnd-bắckạn.vn", "c@bộ.vn", "d@xã.vn"]
+    for email in [*idn, *GOOD, "vănthư@so.vn"]:  # the last: legacy data we cannot send to
+        add_subscriber(state, email)
+    handler = FaultyHandler()
+    with SmtpServer(handler) as server:
+        settings = settings_for(server.port, tmp_path)  # 3 connections: 4 IDN > connections
+        service.run_digest(settings, state, "daily", NOW)
+        reports = await asyncio.wait_for(deliver_until_done(settings, state, rounds=2), 60)
+    assert reports[0].sent == len(idn) + len(GOOD) and not reports[0].errors
+    got = set(handler.by_rcpt())
+    assert {"vanthu@xn--sniv-6y5a8a8b.vn", "c@xn--b-8xm.vn"} <= got, got
+    rows = delivery_rows(state)
+    unsendable = rows.pop("vănthư@so.vn")
+    assert (unsendable.status, unsendable.attempts) == ("failed", 1)  # final, not retried
+    assert "cannot compose" in unsendable.last_reply
+    assert all(r.status == "sent" for r in rows.values())
