@@ -21,6 +21,8 @@ HTML_LIMIT = 90_000  # bytes; Gmail clips near 102 KB and may hide the footer wi
 PERSONAL_RESERVE = 4_000  # room for the longest name and links substituted later
 LEAD_CHARS = 480
 TITLE_CHARS = 400
+# A one-bulletin subject is 'Tin mới ngày dd/mm/yyyy: ' (25 chars) and the title: <= 160.
+SUBJECT_TITLE_CHARS = 130
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
@@ -129,7 +131,7 @@ class Renderer:
                                     digest.period_end, tz),
             "web_url": web + ("?size=large" if large else ""),
             "web_url_other": web + ("" if large else "?size=large"),
-            "first_title": _clip(one_line(digest.bulletins[0].title), 140)
+            "first_title": _clip(one_line(digest.bulletins[0].title), SUBJECT_TITLE_CHARS)
             if digest.bulletins else "",
         }
 

@@ -53,7 +53,7 @@ def test_header_injection_through_titles_and_names_is_impossible(
     r = recipient(name="Phòng X\r\nBcc: victim@example.org\nX-Evil: 1")
     msg = parse(composer.message(d, r, message_id=MID, date=DATE))
     assert {k.lower() for k in msg.keys()} == EXPECTED_HEADERS
-    assert msg["Subject"] == "Tin mới: Tin mới Bcc: victim@example.org <b>body</b>"
+    assert msg["Subject"] == "Tin mới ngày 27/11/2023: Tin mới Bcc: victim@example.org <b>body</b>"
     assert "\n" not in msg["To"] and "victim" not in msg["To"].addresses[0].addr_spec
     assert len(msg["To"].addresses) == 1
 
@@ -90,7 +90,9 @@ def test_very_long_titles_are_clipped_and_lines_stay_legal(composer: DigestCompo
     raw = composer.message(digest(frequency="immediate", bulletins=(bulletin(1, title=title),)),
                            recipient(), message_id=MID, date=DATE)
     msg = parse(raw)
-    assert len(msg["Subject"]) <= 160 and msg["Subject"].endswith("…")
+    subject = msg["Subject"]
+    assert subject.startswith("Tin mới ngày 27/11/2023: Quyết định phê duyệt")
+    assert len(subject) <= 160 and subject.endswith("…")
     head, body = raw.split(b"\r\n\r\n", 1)
     assert max(len(line) for line in head.split(b"\r\n")) <= 78
     assert max(len(line) for line in body.split(b"\r\n")) <= 76
@@ -130,7 +132,7 @@ def test_encoded_word_lookalikes_in_titles_stay_literal(composer: DigestComposer
     title = "=?utf-8?b?R2nhuqMgbeG6oW8=?= Bcc"
     d = digest(frequency="immediate", bulletins=(bulletin(1, title=title),))
     msg = parse(composer.message(d, recipient(), message_id=MID, date=DATE))
-    assert msg["Subject"] == f"Tin mới: {title}"
+    assert msg["Subject"] == f"Tin mới ngày 27/11/2023: {title}"
 
 
 def test_a_site_title_with_markup_is_text_in_html_and_raw_in_text() -> None:

@@ -171,8 +171,10 @@ def test_large_text_recipient_gets_the_large_variant(composer: DigestComposer) -
 
 @pytest.mark.parametrize("frequency,count,expected", [
     ("weekly", 3, "Bản tin Sở Nội vụ tỉnh Bắc Kạn: 3 tin mới tuần 20/11–26/11/2023"),
-    ("immediate", 2, "2 tin mới từ Sở Nội vụ tỉnh Bắc Kạn"),
-    ("immediate", 1, "Tin mới: Thông báo số 1 về tuyển dụng công chức tỉnh Bắc Kạn năm 2023"),
+    ("daily", 4, "Bản tin Sở Nội vụ tỉnh Bắc Kạn: 4 tin mới ngày 27/11/2023"),
+    ("immediate", 2, "2 tin mới ngày 27/11/2023 từ Sở Nội vụ tỉnh Bắc Kạn"),
+    ("immediate", 1, ("Tin mới ngày 27/11/2023: "
+                      "Thông báo số 1 về tuyển dụng công chức tỉnh Bắc Kạn năm 2023")),
 ])
 def test_subjects_name_the_period_and_the_count(composer: DigestComposer, frequency: str,
                                                 count: int, expected: str) -> None:
