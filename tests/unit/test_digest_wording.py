@@ -31,7 +31,7 @@ def texts(msg: EmailMessage) -> tuple[str, str]:
     plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
     assert plain is not None and html is not None
     body = html.get_content().split("<body", 1)[1]
-    shown = unescape(re.sub(r"<!--.*?-->|<[^>]+>", " ", body, flags=re.S))
+    shown = unescape(re.sub(r"<!--.*?-->|<[^>]+>", " ", body, flags=re.DOTALL))
     return " ".join(plain.get_content().split()), " ".join(shown.split())
 
 
