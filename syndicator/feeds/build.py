@@ -16,7 +16,8 @@ from syndicator.feeds.jsonfeed import json_bytes
 from syndicator.feeds.model import FeedDocument, host_of
 from syndicator.feeds.opml import opml_bytes
 from syndicator.feeds.paging import FeedContext, Scope, documents
-from syndicator.feeds.xmlfeeds import atom_bytes, rss_bytes
+from syndicator.feeds.rss import rss_bytes
+from syndicator.feeds.xmlfeeds import atom_bytes
 from syndicator.settings import Settings
 from syndicator.text import one_line
 
