@@ -30,7 +30,7 @@ log = structlog.get_logger(__name__)
 # Which jobs of other layers are wired in this build (see schedule.build_scheduler).
 FEATURES: frozenset[str] = frozenset({"feeds", "delivery"})
 # SIGTERM to exit must stay under 10 s (the contract; Docker's default kill delay).
-# The sender gives an SMTP transaction in flight 7 s (delivery.sender.STOP_GRACE), then
+# The sender gives an SMTP transaction in flight 7 s (delivery.pacing.STOP_GRACE), then
 # records it as a retry; HTTP closes meanwhile, in parallel.
 DRAIN_SECONDS = 8.0
 HTTP_CLOSE_SECONDS = 2.0

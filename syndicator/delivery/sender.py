@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
-from collections.abc import Awaitable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 import structlog
 
 from syndicator import metrics, observe
+from syndicator.delivery import pacing
 from syndicator.delivery.leases import OWNER, take_sender_lease
 from syndicator.delivery.render import Prepared, Renderer, message_id_for
+from syndicator.delivery.report import DeliverReport
 from syndicator.delivery.retry import with_retries
 from syndicator.delivery.transport import Outcome, Transport
 from syndicator.settings import Settings
@@ -28,30 +30,12 @@ log = structlog.get_logger(__name__)
 # with it to prove that it would notice lost mail. Never set outside tests.
 UNSAFE_MARK_SENT_FIRST = False
 
-STOP_GRACE = 7.0  # seconds an SMTP transaction may still take after stop (exit within 10 s)
 _COMPLETE_EVERY = 2.0  # seconds between checks for runs whose deliveries are all final
 SKIP = Outcome("retry", None, "")  # placeholder outcome for skipped deliveries
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@dataclass
-class DeliverReport:
-    """What one round did; `unreachable` names why it stopped early, if it did."""
-
-    sent: int = 0
-    retried: int = 0
-    bounced: int = 0
-    failed: int = 0
-    skipped: int = 0
-    released: int = 0
-    stopped: bool = False
-    unreachable: str | None = None
-    runs_completed: int = 0
-    seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
 
 
 class Sender:
@@ -67,8 +51,15 @@ class Sender:
         self._retry_now = retry_now
         self._round_started = utcnow()
         self._workers = settings.smtp.connections if settings.mail.transport == "smtp" else 1
-        self._batch = max(32, self._workers * 8)
-        self._queue: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=self._batch)
+        self._batch = pacing.batch_size(settings, self._workers)
+        # Claims wait in the queue under a lease. Each entry carries the monotonic time its
+        # lease runs out (taken before the claim, so never later than the database's); a
+        # worker gives back a claim with too little lease left instead of sending it (another
+        # sender may take it any moment), and the producer claims only when the queue runs
+        # low, halving its batch after a give-back, so the look-ahead follows the send rate.
+        self._queue: asyncio.Queue[tuple[float, Prepared] | None] = asyncio.Queue()
+        self._low = asyncio.Event()
+        self._margin = 2 * settings.smtp.timeout  # lease left needed to start a transaction
         self._results: list[tuple[Prepared, Outcome]] = []
         self._has_results = asyncio.Event()
         self._closing = False
@@ -104,6 +95,7 @@ class Sender:
 
     async def _produce(self) -> None:
         while not self._halted():
+            lease_ends = time.monotonic() + self._s.delivery.lease_seconds
             batch = await asyncio.to_thread(self._claim)
             if not batch:
                 return
@@ -120,7 +112,15 @@ class Sender:
                     continue
                 if UNSAFE_MARK_SENT_FIRST:
                     await asyncio.to_thread(self._record, [(item, Outcome("sent", 0, "unsafe"))])
-                await self._queue.put(item)
+                self._queue.put_nowait((lease_ends, item))
+            await self._until_low()
+
+    async def _until_low(self) -> None:
+        """Wait until the queue holds at most one claim per worker (or the round halts)."""
+        while self._queue.qsize() > self._workers and not self._halted():
+            self._low.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._low.wait(), timeout=1.0)
 
     def _claim(self) -> list[Prepared]:
         return with_retries(self._claim_once)
@@ -150,14 +150,24 @@ class Sender:
             return self._r.prepare(conn, claims)
 
     async def _worker(self, slot: int) -> None:
-        while (item := await self._queue.get()) is not None:
+        while (entry := await self._queue.get()) is not None:
+            if self._queue.qsize() <= self._workers:
+                self._low.set()
+            lease_ends, item = entry
             if self._halted():
                 self._leftover.append(item.claim.id)
                 continue
+            if time.monotonic() > lease_ends - self._margin:
+                # Released now, while the lease still holds: nobody else can have it yet.
+                await asyncio.to_thread(with_retries, lambda: self._give_back([item.claim.id]))
+                self.report.lease_short += 1
+                self._batch = max(1, self._batch // 2)
+                continue
             started = time.monotonic()
             try:
-                outcome = await self._bounded(self._t.send(
-                    slot, self._s.mail.from_address, item.email, item.data or b"", item.name))
+                outcome = await pacing.within_grace(self._t.send(
+                    slot, self._s.mail.from_address, item.email, item.data or b"", item.name),
+                    self._stop)
             except Exception as exc:  # noqa: BLE001 - a dead worker would stall the round
                 log.exception("delivery.send_crashed", delivery_id=item.claim.id)
                 outcome = Outcome("retry", None, f"unexpected error while sending: {exc!r}"[:400])
@@ -166,21 +176,6 @@ class Sender:
                 self.report.unreachable = outcome.reply
                 log.warning("delivery.unreachable", reason=outcome.reply)
             await self._add(item, outcome)
-
-    async def _bounded(self, sending: Awaitable[Outcome]) -> Outcome:
-        """The send's outcome; once stop is set it gets STOP_GRACE seconds more, then is cut
-        (a retry: the server may have the message, the only duplicate a stop can cause)."""
-        send = asyncio.ensure_future(sending)
-        stopped = asyncio.ensure_future(self._stop.wait())
-        await asyncio.wait({send, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if send.done():
-            return send.result()
-        try:
-            return await asyncio.wait_for(send, STOP_GRACE)
-        except asyncio.TimeoutError:
-            log.warning("delivery.send_interrupted", grace_seconds=STOP_GRACE)
-            return Outcome("retry", None, "interrupted by shutdown during the SMTP transaction")
 
     async def _add(self, item: Prepared, outcome: Outcome) -> None:
         metrics.delivery("skipped" if outcome is SKIP else outcome.status, outcome.code)
@@ -274,7 +269,13 @@ class Sender:
             log.info("delivery.subscriber_bounced", subscriber_id=subscriber_id, code=o.code)
 
     def _release(self) -> None:
-        ids = self._leftover + [i.claim.id for i in self._drain()]
+        self._give_back(self._leftover + [i.claim.id for i in self._drain()])
+        if self.report.lease_short:
+            log.warning("delivery.lease_short", given_back=self.report.lease_short,
+                        lease_seconds=self._s.delivery.lease_seconds,
+                        hint="raise delivery.lease_seconds or smtp.connections")
+
+    def _give_back(self, ids: list[int]) -> None:
         if ids:
             with self._engine.begin() as conn:
                 outbox.release(conn, ids, OWNER, utcnow())
@@ -283,7 +284,7 @@ class Sender:
     def _drain(self) -> list[Prepared]:
         out = []
         while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if item is not None:
-                out.append(item)
+            entry = self._queue.get_nowait()
+            if entry is not None:
+                out.append(entry[1])
         return out

@@ -13,7 +13,8 @@ import structlog
 from syndicator import periods
 from syndicator.delivery import leases
 from syndicator.delivery.runs import RunOutcome, create_run, immediate_period, ingest_settled
-from syndicator.delivery.sender import DeliverReport, Sender
+from syndicator.delivery.report import DeliverReport
+from syndicator.delivery.sender import Sender
 from syndicator.delivery.transport import make_transport
 from syndicator.errors import StateError, SyndicatorError, UsageError
 from syndicator.settings import Settings

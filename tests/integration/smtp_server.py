@@ -39,6 +39,7 @@ class FaultyHandler:
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lock: threading.Lock = field(default_factory=threading.Lock)
     hang_seconds: float = 30.0
+    delay_seconds: float = 0.0  # a slow server: every DATA answered after this long
 
     def _action(self, rcpt: str, consume: bool) -> str:
         with self.lock:
@@ -72,6 +73,8 @@ class FaultyHandler:
             await asyncio.sleep(self.hang_seconds)
             server.transport.abort()
             return "451 too late"
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         msg = email.message_from_bytes(data)
         with self.lock:
             self.received.append(Received(rcpt.lower(), msg.get("Message-ID", ""), data))

@@ -290,9 +290,9 @@ async def test_stop_cuts_a_hung_transaction_after_the_grace_period(
         state: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    from syndicator.delivery import sender
+    from syndicator.delivery import pacing
 
-    monkeypatch.setattr(sender, "STOP_GRACE", 1.0)
+    monkeypatch.setattr(pacing, "STOP_GRACE", 1.0)
     add_bulletin(state, IN_PERIOD)
     add_subscriber(state, "hang@example.gov.vn")
     stop = asyncio.Event()
@@ -349,3 +349,31 @@ async def test_an_idn_domain_is_sent_in_its_ascii_form_and_stalls_nothing(
     assert (unsendable.status, unsendable.attempts) == ("failed", 1)  # final, not retried
     assert "cannot compose" in unsendable.last_reply
     assert all(r.status == "sent" for r in rows.values())
+
+
+async def test_a_claim_never_outlives_its_lease_in_the_queue(sqlite_url: str,
+                                                             tmp_path: Path) -> None:
+    """A server slower than the lease allows for a whole batch: claims that waited too long
+    are given back and claimed afresh, never sent on an expired lease (a second sender, or
+    this one, could hold it by then): each subscriber gets exactly one message."""
+    from syndicator.dburl import create_engine
+    from syndicator.state.db import upgrade
+
+    engine = create_engine(sqlite_url, "database.url")
+    upgrade(engine)
+    add_bulletin(engine, IN_PERIOD)
+    emails = [f"slow{i}@example.gov.vn" for i in range(70)]
+    for email in emails:
+        add_subscriber(engine, email)
+    handler = FaultyHandler(delay_seconds=0.35)  # 32 claims x 0.35 s > 10 s lease
+    with SmtpServer(handler) as server:
+        settings = settings_for(server.port, tmp_path, lease_seconds=10)
+        settings = settings.model_copy(update={"smtp": settings.smtp.model_copy(
+            update={"connections": 1})})
+        service.run_digest(settings, engine, "daily", NOW)
+        reports = await deliver_until_done(settings, engine, rounds=4)
+    got = handler.by_rcpt()
+    assert sorted(got) == sorted(emails)
+    assert {e: len(got[e]) for e in emails if len(got[e]) != 1} == {}
+    assert sum(r.lease_short for r in reports) >= 1  # the give-back path ran
+    assert all(r.status == "sent" and r.attempts == 1 for r in delivery_rows(engine).values())
