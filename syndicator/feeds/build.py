@@ -40,7 +40,8 @@ def render_all(settings: Settings, members: Sequence[Bulletin], now: datetime) -
 
 
 def jobs(settings: Settings, members: Sequence[Bulletin], now: datetime) -> list[Job]:
-    """Every file of the feed directory; nothing is rendered until a job's render() is called."""
+    """Every file of the feed directory, in the order to write them (pages before the documents
+    linking to them, index.opml last); nothing is rendered until a job's render() is called."""
     ctx = _context(settings, now)
     feeds_url = f"{settings.base_url}/feeds"
     scopes = _scopes(settings, members)

@@ -49,7 +49,12 @@ class FeedContext:
 
 
 def documents(scope: Scope, members: Sequence[Bulletin], ctx: FeedContext) -> list[FeedDocument]:
-    """The subscription document first, then archive pages 1 (oldest) .. n."""
+    """Archive pages 1 (oldest) .. n, then the subscription document: the order to write them.
+
+    Each document comes after every page it links to with prev-archive, so a reader who
+    follows a link mid-build never meets a page that is not written yet. (An archive page's
+    rel="current" points forward, but readers only reach a page from that document.)
+    """
     n = ctx.page_size
     full_pages = len(members) // n
     base = FeedDocument(
@@ -62,7 +67,7 @@ def documents(scope: Scope, members: Sequence[Bulletin], ctx: FeedContext) -> li
         current = replace(current, prev_archive=archive_stem(scope.stem, full_pages))
     pages = [_archive(base, members[(k - 1) * n:k * n], k, ctx)
              for k in range(1, full_pages + 1)]
-    return [current, *pages]
+    return [*pages, current]
 
 
 def _current(base: FeedDocument, members: Sequence[Bulletin], tail_from: int,

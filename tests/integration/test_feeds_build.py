@@ -9,6 +9,7 @@ from pathlib import Path
 import feedparser
 import pytest
 import sqlalchemy as sa
+from lxml import etree
 
 from syndicator.feeds.model import entry_id
 from syndicator.feeds.service import build_all
@@ -121,6 +122,49 @@ def _json_chain(out: Path, name: str) -> set[str]:
         seen |= {i["id"] for i in doc["items"]}
         name = doc["next_url"].rsplit("/", 1)[1] if "next_url" in doc else ""
     return seen
+
+
+def _links(name: str, data: bytes) -> set[str]:
+    """File names a reader may follow from this file to older pages, or from the OPML."""
+    if name.endswith(".json"):
+        doc = json.loads(data)
+        urls = [doc["next_url"]] if "next_url" in doc else []
+    else:
+        root = etree.fromstring(data)
+        urls = [e.get("xmlUrl") if name.endswith(".opml") else e.get("href")
+                for e in root.iter()
+                if e.get("rel") == "prev-archive" or (name.endswith(".opml") and e.get("xmlUrl"))]
+    return {u.rsplit("/", 1)[1] for u in urls if u}
+
+
+def _dangling(out: Path) -> list[tuple[str, str]]:
+    present = {p.name for p in out.iterdir()}
+    return [(name, target) for name in sorted(present) if not name.startswith(".")
+            for target in _links(name, (out / name).read_bytes()) if target not in present]
+
+
+def test_no_file_ever_links_to_a_page_not_yet_written(
+        state: sa.Engine, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A reader fetching all.atom mid-build follows prev-archive at once: that page (and every
+    # feed the OPML lists) must already be on disk, on the first build and after a burst.
+    from syndicator.feeds import writer
+
+    real = writer.write_if_changed
+    order: list[str] = []
+
+    def checked(path: Path, data: bytes) -> bool:
+        changed = real(path, data)
+        order.append(path.name)
+        assert _dangling(path.parent) == [], f"after writing {path.name}"
+        return changed
+
+    monkeypatch.setattr(writer, "write_if_changed", checked)
+    add(state, range(1, 13))
+    build_all(config(out), state, T0)
+    assert order[-1] == "index.opml"
+    add(state, range(13, 31), at=T0 + timedelta(minutes=1))  # a burst of 3+ pages
+    report = build_all(config(out), state, T0 + timedelta(minutes=1))
+    assert "all.archive-6.atom" in report.written and "all.atom" in report.written
 
 
 def test_a_withdrawal_leaves_every_feed_and_is_announced_in_atom(state: sa.Engine,

@@ -154,7 +154,7 @@ def test_the_subscription_document_holds_max_entries_and_every_unarchived_arriva
     # The newest arrival was published long ago (a backdated bulletin): it must still be in.
     items = [bulletin(i) for i in range(1, 12)]
     items.append(bulletin(12, published_at=T0 - timedelta(days=400)))
-    current = documents(SCOPE, items, ctx(page_size=5))[0]
+    current = documents(SCOPE, items, ctx(page_size=5))[-1]
     assert len(current.entries) == 5
     assert entry_id("bantin.example", items[-1]) in entry_ids(current)
     assert current.prev_archive == "all.archive-2"
