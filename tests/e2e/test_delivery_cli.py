@@ -78,16 +78,15 @@ def test_check_and_run_refuse_a_dkim_key_that_cannot_sign(tmp_path: Path) -> Non
 
 def test_sqlite_refuses_a_second_sender_but_keeps_the_run(tmp_path: Path) -> None:
     import os
-    import socket
     from datetime import datetime, timezone
 
     from syndicator.dburl import create_engine
-    from syndicator.delivery.leases import SENDER_LEASE
+    from syndicator.delivery.leases import PLACE, SENDER_LEASE
     from syndicator.state.values import set_value
 
     assert cli(tmp_path, "demo").returncode == 0
     engine = create_engine(f"sqlite:///{tmp_path / 'var/syndicator.db'}", "database.url")
-    busy = f"{socket.gethostname()[:80]}:{os.getpid()}:other"  # this test process: alive
+    busy = f"{PLACE}:{os.getpid()}:other"  # this test process: alive
     with engine.begin() as conn:
         set_value(conn, SENDER_LEASE, f"{busy}|{datetime.now(timezone.utc).timestamp() + 600}")
     engine.dispose()

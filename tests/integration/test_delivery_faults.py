@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from syndicator.delivery import service
-from syndicator.delivery.leases import SENDER_LEASE
+from syndicator.delivery.leases import PLACE, SENDER_LEASE
 from syndicator.settings import Settings
 from syndicator.state.schema import deliveries, digest_runs, subscribers
 from syndicator.state.values import set_value
@@ -223,13 +222,13 @@ async def test_second_sqlite_sender_is_refused(sqlite_url: str, tmp_path: Path) 
 
     engine = create_engine(sqlite_url, "database.url")
     upgrade(engine)
-    alive = f"{socket.gethostname()[:80]}:{os.getppid()}:abcd"  # a live process on this host
+    alive = f"{PLACE}:{os.getppid()}:abcd"  # a live process on this host
     with engine.begin() as conn:
         set_value(conn, SENDER_LEASE, f"{alive}|{datetime.now(UTC).timestamp() + 300}")
     settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail")})
     with pytest.raises(service.SenderBusy, match="one sender"):
         await service.deliver_due(settings, engine, asyncio.Event())
-    dead = f"{socket.gethostname()[:80]}:999999:abcd"  # no such pid: a crashed sender
+    dead = f"{PLACE}:999999:abcd"  # no such pid: a crashed sender
     with engine.begin() as conn:
         set_value(conn, SENDER_LEASE, f"{dead}|{datetime.now(UTC).timestamp() + 300}")
     await service.deliver_due(settings, engine, asyncio.Event())

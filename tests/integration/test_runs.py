@@ -115,7 +115,7 @@ def test_retention_forgets_old_final_deliveries_but_not_recent_runs(state: sa.En
 
 
 def test_leases_of_a_dead_local_process_are_reclaimed(state: sa.Engine) -> None:
-    import socket
+    from syndicator.delivery.leases import PLACE
 
     from syndicator.state import outbox
 
@@ -123,7 +123,7 @@ def test_leases_of_a_dead_local_process_are_reclaimed(state: sa.Engine) -> None:
     add_subscriber(state, "a@example.gov.vn")
     service.run_digest(Settings(), state, "daily", NOW)
     now = datetime.now(UTC)
-    dead = f"{socket.gethostname()[:80]}:999999:dead"
+    dead = f"{PLACE}:999999:dead"
     with state.begin() as conn:
         assert len(outbox.claim(conn, dead, now, 10, 3600)) == 1
     with state.begin() as conn:
