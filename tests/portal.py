@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from syndicator.dburl import create_engine
 
@@ -14,6 +15,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
 DEFAULT_COLUMNS = {f: f for f in ("id", "title", "summary", "body_html", "author", "category",
                                   "url", "published_at", "updated_at", "status")}
+# Portals on MariaDB keep long bodies in LONGTEXT (TEXT stops at 64 KB).
+LONG_TEXT = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 
 def local(moment: datetime | str) -> datetime | str:
@@ -34,10 +37,10 @@ class Portal:
         self.engine = create_engine(url, "portal")
         self.text_ts = not isinstance(ts_type, type) or not issubclass(ts_type, sa.DateTime)
         types: dict[str, Any] = {"id": sa.Integer, "published_at": ts_type,
-                                 "updated_at": ts_type, "title": sa.Text,
+                                 "updated_at": ts_type, "title": LONG_TEXT,
                                  "status": sa.String(32), "category": sa.String(200)}
         self.table = sa.Table(table, sa.MetaData(), *[
-            sa.Column(col, types.get(f, sa.Text), primary_key=(f == "id"),
+            sa.Column(col, types.get(f, LONG_TEXT), primary_key=(f == "id"),
                       autoincrement=False)
             for f, col in self.columns.items()])
         self.table.metadata.create_all(self.engine)

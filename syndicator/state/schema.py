@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from syndicator.state.types import UTCDateTime
+
+# Unbounded text: MySQL/MariaDB TEXT stops at 64 KB, and a longer bulletin body is common.
+LongText = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 metadata = sa.MetaData(
     naming_convention={
@@ -22,13 +26,16 @@ bulletins = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("source_id", sa.String(191), nullable=False, unique=True),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("summary", sa.Text),
-    sa.Column("body_html", sa.Text),
-    sa.Column("author", sa.Text),
+    # The portal's own spelling of the id (CHAR padding, NFD) when it differs from source_id:
+    # what we bind to ask the portal for this row again. NULL: source_id itself.
+    sa.Column("source_key", LongText),
+    sa.Column("title", LongText, nullable=False),
+    sa.Column("summary", LongText),
+    sa.Column("body_html", LongText),
+    sa.Column("author", LongText),
     sa.Column("category", sa.String(191)),
     sa.Column("category_slug", sa.String(191), index=True),
-    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("url", LongText, nullable=False),
     sa.Column("published_at", UTCDateTime, nullable=False, index=True),
     sa.Column("source_updated_at", UTCDateTime),
     sa.Column("first_seen_at", UTCDateTime, nullable=False, index=True),

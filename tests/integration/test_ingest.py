@@ -245,3 +245,12 @@ def test_text_timestamps_are_read_and_bad_ones_named(db_pair: tuple[str, str]) -
         assert h.stored(3).published_at.isoformat() == "2026-11-24T01:15:00+00:00"
     finally:
         h.close()
+
+
+def test_a_long_body_is_stored_whole(h: Harness) -> None:
+    body = "<p>" + "Nội dung rất dài của văn bản. " * 10_000 + "</p>"  # ~300 KB
+    assert len(body.encode("utf-8")) > 300_000
+    h.portal.insert(1, body_html=body, summary=body, title="Tiêu đề " * 10_000)
+    report = h.poll()
+    assert len(report.new) == 1 and report.errors == []
+    assert h.stored(1).body_html == body
