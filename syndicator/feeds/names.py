@@ -40,5 +40,10 @@ def is_feed_file(name: str) -> bool:
     return _NAME.fullmatch(name) is not None
 
 
+def is_subscription_document(name: str) -> bool:
+    """A feed's current document: what a reader subscribes to, and the topics WebSub announces."""
+    return is_feed_file(name) and name != OPML and ".archive-" not in name
+
+
 def media_type(name: str) -> str:
     return MEDIA_TYPES[name.rsplit(".", 1)[1]]

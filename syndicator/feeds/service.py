@@ -84,6 +84,6 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 def _announce(settings: Settings, report: FeedBuildReport) -> None:
     hub = settings.feeds.websub_hub
     topics = [f"{settings.base_url}/feeds/{n}" for n in report.written
-              if ".archive-" not in n and n != names.OPML]
+              if names.is_subscription_document(n)]
     if hub and topics:
         websub.ping(str(hub), topics)

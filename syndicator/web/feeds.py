@@ -39,11 +39,13 @@ class FeedFiles:
     header comparison, which keeps a 304 about as cheap as a static file server's.
     """
 
-    def __init__(self, directory: Path, budget: int = CACHE_BYTES) -> None:
+    def __init__(self, directory: Path, budget: int = CACHE_BYTES, *, hub: str | None = None,
+                 feeds_url: str = "") -> None:
         self._dir = directory
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._budget = budget
         self._size = 0
+        self._hub, self._feeds_url = hub, feeds_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         name = scope["path_params"]["name"]
@@ -78,7 +80,7 @@ class FeedFiles:
                 body = f.read()
         except (FileNotFoundError, IsADirectoryError):
             return None
-        cached = _entry(name, body, st)
+        cached = _entry(name, body, st, self._links(name))
         self._forget(name)
         self._cache[name] = cached
         self._size += len(body)
@@ -86,13 +88,20 @@ class FeedFiles:
             self._forget(next(iter(self._cache)))
         return cached
 
+    def _links(self, name: str) -> RawHeaders:
+        """WebSub 4: a topic's responses MUST name its hub and its own (topic) URL."""
+        if self._hub is None or not names.is_subscription_document(name):
+            return []  # archive pages and the OPML are never announced to the hub
+        return [(b"link", f'<{self._hub}>; rel="hub"'.encode()),
+                (b"link", f'<{self._feeds_url}/{name}>; rel="self"'.encode())]
+
     def _forget(self, name: str) -> None:
         old = self._cache.pop(name, None)
         if old is not None:
             self._size -= len(old.body)
 
 
-def _entry(name: str, body: bytes, st: os.stat_result) -> _Cached:
+def _entry(name: str, body: bytes, st: os.stat_result, links: RawHeaders) -> _Cached:
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     mtime = int(st.st_mtime)
     validators = [(b"etag", etag.encode()),
@@ -102,7 +111,7 @@ def _entry(name: str, body: bytes, st: os.stat_result) -> _Cached:
             (b"content-length", str(len(body)).encode()), *validators,
             (b"x-content-type-options", b"nosniff"),
             # Public documents: web-based readers may fetch them from their own origin.
-            (b"access-control-allow-origin", b"*")]
+            (b"access-control-allow-origin", b"*"), *links]
     return _Cached((st.st_ino, st.st_mtime_ns, st.st_size), body, etag, mtime, full, validators)
 
 
@@ -128,5 +137,7 @@ def _not_modified(headers: RawHeaders, cached: _Cached) -> bool:
 
 def routes(settings: Settings) -> list[BaseRoute]:
     """The routes to mount in the daemon's app: files of feeds.output_dir under /feeds/."""
-    endpoint = FeedFiles(Path(settings.feeds.output_dir))
+    hub = settings.feeds.websub_hub
+    endpoint = FeedFiles(Path(settings.feeds.output_dir), hub=str(hub) if hub else None,
+                         feeds_url=f"{settings.base_url}/feeds")
     return [Route("/feeds/{name}", endpoint, methods=["GET", "HEAD"])]

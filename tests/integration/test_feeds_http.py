@@ -40,7 +40,10 @@ def feed_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def base_url(feed_dir: Path) -> Iterator[str]:
-    settings = Settings(feeds={"output_dir": str(feed_dir)})
+    yield from _serve(Settings(feeds={"output_dir": str(feed_dir)}))
+
+
+def _serve(settings: Settings) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes(settings)),
                                            log_level="warning", lifespan="off"))
     sock = socket.socket()
@@ -76,6 +79,37 @@ def test_get_serves_the_file_with_validators(base_url: str, feed_dir: Path, name
     assert r.headers["etag"].startswith('"') and not r.headers["etag"].startswith("W/")
     mtime = (feed_dir / name).stat().st_mtime
     assert r.headers["last-modified"] == formatdate(int(mtime), usegmt=True)
+
+
+HUB = "https://hub.example/"
+
+
+@pytest.fixture
+def websub_url(feed_dir: Path) -> Iterator[str]:
+    (feed_dir / "all.archive-1.atom").write_bytes((feed_dir / "all.atom").read_bytes())
+    yield from _serve(Settings(public_base_url="https://bantin.example",
+                               feeds={"output_dir": str(feed_dir), "websub_hub": HUB}))
+
+
+@pytest.mark.parametrize("name", ["all.atom", "all.rss", "all.json"])
+def test_with_a_hub_a_feed_names_it_and_itself_in_link_headers(websub_url: str,
+                                                               name: str) -> None:
+    # W3C WebSub 4: the publisher MUST send rel="hub" and rel="self" Link headers; the self
+    # URL is the topic we announce to the hub.
+    expected = [f'<{HUB}>; rel="hub"', f'<https://bantin.example/feeds/{name}>; rel="self"']
+    with httpx.Client(timeout=30) as client:
+        for method in ("GET", "HEAD", "GET"):  # the second GET comes from the route's cache
+            r = client.request(method, f"{websub_url}/feeds/{name}")
+            assert r.status_code == 200
+            assert r.headers.get_list("link") == expected, method
+
+
+def test_only_announced_documents_carry_websub_links(websub_url: str, base_url: str) -> None:
+    with httpx.Client(timeout=30) as client:
+        for url in (f"{websub_url}/feeds/all.archive-1.atom", f"{websub_url}/feeds/index.opml",
+                    f"{base_url}/feeds/all.atom"):
+            r = client.get(url)
+            assert r.status_code == 200 and "link" not in r.headers, url
 
 
 def test_conditional_requests_get_304_without_a_body(base_url: str) -> None:
