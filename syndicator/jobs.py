@@ -133,11 +133,18 @@ class Jobs:
 
     # -- digests, recovery -----------------------------------------------------------
     async def digest(self, frequency: str) -> None:
-        from syndicator.delivery.service import run_digest
+        from syndicator.delivery.service import IngestBusy, run_digest
 
         now = datetime.now(timezone.utc)
-        await self._run_quietly(lambda: self._guard(f"digest_{frequency}", lambda: (
-            asyncio.to_thread(run_digest, self.settings, self.engine, frequency, now))))
+
+        async def create() -> None:
+            try:
+                await asyncio.to_thread(run_digest, self.settings, self.engine, frequency, now)
+            except IngestBusy:  # not a failure: the recovery tick creates it once settled
+                log.info("digest.deferred", frequency=frequency,
+                         reason="a poll across the period's end is still committing")
+
+        await self._run_quietly(lambda: self._guard(f"digest_{frequency}", create))
         self.wake_delivery.set()
 
     async def recovery(self) -> None:

@@ -12,11 +12,11 @@ import structlog
 
 from syndicator import periods
 from syndicator.delivery import leases
-from syndicator.delivery.runs import RunOutcome, create_run, immediate_period, ingest_settled
 from syndicator.delivery.report import DeliverReport
+from syndicator.delivery.runs import RunOutcome, create_run, immediate_period, ingest_settled
 from syndicator.delivery.sender import Sender
 from syndicator.delivery.transport import make_transport
-from syndicator.errors import StateError, SyndicatorError, UsageError
+from syndicator.errors import StateError, SyndicatorError, TransientError, UsageError
 from syndicator.settings import Settings
 from syndicator.state import outbox
 
@@ -42,6 +42,10 @@ class SenderBusy(SyndicatorError):
     """Another process is sending from this SQLite database."""
 
 
+class IngestBusy(TransientError):
+    """A poll that started before the period's end is still committing its bulletins."""
+
+
 def schedule(settings: Settings) -> periods.Schedule:
     return periods.schedule(settings.digests, settings.tz)
 
@@ -50,26 +54,31 @@ def run_digest(settings: Settings, engine: sa.Engine, frequency: str, now: datet
                wait_seconds: float = 10.0) -> RunReport:
     """Create the run of the last complete period ending at or before `now` (idempotent).
 
-    Waits up to `wait_seconds` for a poll in flight across the period's end to commit.
+    Waits up to `wait_seconds` for a poll in flight across the period's end to commit, then
+    refuses (IngestBusy) rather than create a run that would miss that poll's bulletins for
+    good; the recovery tick creates the run once ingest has settled.
     """
     if frequency not in ("daily", "weekly"):
         raise UsageError(f"frequency must be daily or weekly, not {frequency!r}")
     if now.tzinfo is None:
         now = now.replace(tzinfo=settings.tz)
     period = periods.last_complete(schedule(settings), frequency, now)
-    _wait_for_ingest(engine, period.end, wait_seconds)
+    if not _wait_for_ingest(engine, period.end, wait_seconds):
+        raise IngestBusy(f"a poll that started before {period.end.isoformat()} is still "
+                         f"committing; the {frequency} run was not created (try again, or "
+                         "let the daemon's recovery tick create it)")
     return create_run(engine, period, settings.tz, datetime.now(timezone.utc))
 
 
-def _wait_for_ingest(engine: sa.Engine, end: datetime, timeout: float) -> None:
+def _wait_for_ingest(engine: sa.Engine, end: datetime, timeout: float) -> bool:
     """Let a poll in flight across the period's end commit first; bounded, so a stopping
-    daemon is not held up (after that we go ahead, and say so)."""
+    daemon is not held up. True once ingest has settled."""
     deadline = time.monotonic() + timeout
     while not ingest_settled(engine, end, datetime.now(timezone.utc)):
         if time.monotonic() > deadline:
-            log.warning("delivery.ingest_not_settled", period_end=end.isoformat())
-            return
+            return False
         time.sleep(0.5)
+    return True
 
 
 def queue_immediate(settings: Settings, engine: sa.Engine,

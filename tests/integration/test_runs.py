@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from syndicator.delivery import service
@@ -150,3 +151,24 @@ def test_a_poll_in_flight_across_the_period_end_delays_the_run(state: sa.Engine)
     late = [r for r in service.create_due_runs(Settings(), state, NOW).runs
             if r.period_end == datetime(2026, 11, 25, tzinfo=UTC)]
     assert len(late) == 1 and late[0].deliveries == 1
+
+
+def test_digest_run_refuses_while_a_poll_is_committing_and_recovery_makes_it(
+        state: sa.Engine) -> None:
+    from syndicator.state.schema import digest_runs
+    from syndicator.state.values import set_value
+
+    add_subscriber(state, "a@example.gov.vn")
+    set_watermark(state, datetime(2026, 11, 24, 23, 59, tzinfo=UTC))
+    with state.begin() as conn:
+        set_value(conn, "lease.poll", f"poller|{datetime.now(UTC).timestamp() + 300}")
+    with pytest.raises(service.IngestBusy, match="still committing"):
+        service.run_digest(Settings(), state, "daily", NOW, wait_seconds=0.5)
+    with state.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(digest_runs)) == 0
+    add_bulletin(state, datetime(2026, 11, 24, 23, 59, tzinfo=UTC))  # what the poll commits
+    with state.begin() as conn:
+        set_value(conn, "lease.poll", "poller|0")
+    made = [r for r in service.create_due_runs(Settings(), state, NOW).runs
+            if r.frequency == "daily" and r.period_end == datetime(2026, 11, 25, tzinfo=UTC)]
+    assert len(made) == 1 and made[0].deliveries == 1  # the late bulletin is in it
