@@ -57,6 +57,8 @@ def parse_url(raw: str, key: str) -> URL:
 def create_engine(raw: str, key: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
     """An engine for a configured URL; SQLite files get their directory, WAL and a busy timeout."""
     url = parse_url(raw, key)
+    # Error messages (and so logs) never carry statement parameters: addresses, tokens.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, read_only, **kwargs)
     engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)

@@ -1,5 +1,7 @@
 """Database URLs: the operator writes plain URLs, we pick installed drivers."""
 
+from pathlib import Path
+
 import pytest
 
 from syndicator.dburl import create_engine, parse_url, redacted
@@ -41,3 +43,15 @@ def test_bad_urls_name_the_key(raw: str, message: str) -> None:
 
 def test_redacted_hides_the_password() -> None:
     assert "s3cret" not in redacted("postgresql://u:s3cret@db/x")
+
+
+def test_database_errors_never_show_statement_parameters(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}", "database.url")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (email TEXT UNIQUE)"))
+        conn.execute(sa.text("INSERT INTO t VALUES (:e)"), {"e": "secret.person@so.gov.vn"})
+    with pytest.raises(sa.exc.IntegrityError) as info, engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO t VALUES (:e)"), {"e": "secret.person@so.gov.vn"})
+    assert "secret.person" not in str(info.value)
