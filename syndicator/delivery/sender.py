@@ -32,6 +32,7 @@ UNSAFE_MARK_SENT_FIRST = False
 
 _COMPLETE_EVERY = 2.0  # seconds between checks for runs whose deliveries are all final
 SKIP = Outcome("retry", None, "")  # placeholder outcome for skipped deliveries
+_RESULT_LABEL = {"retried": "retry"}  # report counter -> metrics `result` label
 
 
 def utcnow() -> datetime:
@@ -178,7 +179,6 @@ class Sender:
             await self._add(item, outcome)
 
     async def _add(self, item: Prepared, outcome: Outcome) -> None:
-        metrics.delivery("skipped" if outcome is SKIP else outcome.status, outcome.code)
         self._results.append((item, outcome))
         self._has_results.set()
 
@@ -215,6 +215,7 @@ class Sender:
         sent: list[int] = []
         accepted: list[tuple[int, int | None, str]] = []
         tally: Counter[str] = Counter()
+        results: list[tuple[str, int | None]] = []  # (kind, SMTP code) for the metrics
         with self._engine.begin() as conn:
             for item, outcome in batch:
                 if UNSAFE_MARK_SENT_FIRST and outcome is not SKIP and outcome.reply != "unsafe":
@@ -222,9 +223,11 @@ class Sender:
                 if outcome.status == "sent":
                     accepted.append((item.claim.id, outcome.code, outcome.reply))
                     sent.append(item.claim.subscriber_id)
-                    tally["sent"] += 1
+                    kind = "sent"
                 else:
-                    tally[self._record_unsent(conn, item, outcome, now)] += 1
+                    kind = self._record_unsent(conn, item, outcome, now)
+                tally[kind] += 1
+                results.append((kind, outcome.code))
             outbox.mark_sent(conn, accepted, now)
             outbox.reset_bounces(conn, sent)
             if time.monotonic() - self._checked > _COMPLETE_EVERY:
@@ -233,6 +236,8 @@ class Sender:
                 tally["runs_completed"] += run_store.complete_finished(conn, now)
         for name, count in tally.items():
             setattr(self.report, name, getattr(self.report, name) + count)
+        for kind, code in results:  # counted once committed, under the result it ended with
+            metrics.delivery(_RESULT_LABEL.get(kind, kind), code)
         observe.sent(self._engine, [i.claim.content_id for i, o in batch
                                     if o is not SKIP and o.status == "sent"], now)
 
