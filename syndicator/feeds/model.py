@@ -11,6 +11,9 @@ from syndicator.text import clean_text, one_line
 
 # The `updated` of a document with nothing in it: fixed, so an empty feed never churns.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+# The date of every entry id: a constant, not when we first saw the bulletin, so that a
+# re-ingest into a fresh state database gives the same ids (ADR 002). Never change it.
+TAG_DATE = "2026-01-01"
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,8 @@ class FeedDocument:
 
 
 def entry_id(host: str, b: Bulletin) -> str:
-    """tag: URI (RFC 4151) from what never changes: our host, first sighting, the portal's id."""
-    day = b.first_seen_at.astimezone(UTC).date().isoformat()
-    return f"tag:{host},{day}:bulletin/{quote(clean_text(b.source_id), safe='')}"
+    """tag: URI (RFC 4151) from what never changes: our host, TAG_DATE, the portal's id."""
+    return f"tag:{host},{TAG_DATE}:bulletin/{quote(clean_text(b.source_id), safe='')}"
 
 
 def host_of(public_base_url: str) -> str:

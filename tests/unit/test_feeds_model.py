@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from syndicator.feeds import names
+from syndicator.feeds.build import render_all
 from syndicator.feeds.model import entry_id
 from syndicator.feeds.paging import FeedContext, Scope, documents
-from syndicator.feeds.build import render_all
 from syndicator.settings import Settings
 from tests.feeds_support import T0, assert_valid, bulletin
 
@@ -38,9 +38,17 @@ def entry_ids(doc: Any) -> list[str]:
 
 # --- ids -----------------------------------------------------------------------------------
 
-def test_entry_id_is_a_tag_uri_from_host_first_sighting_and_source_id() -> None:
+def test_entry_id_is_a_tag_uri_from_host_a_fixed_date_and_source_id() -> None:
     b = bulletin(1, first_seen_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC), source_id="A 7/x")
-    assert entry_id("bantin.example", b) == "tag:bantin.example,2026-03-01:bulletin/A%207%2Fx"
+    assert entry_id("bantin.example", b) == "tag:bantin.example,2026-01-01:bulletin/A%207%2Fx"
+
+
+def test_entry_id_depends_neither_on_when_we_saw_it_nor_on_its_dates() -> None:
+    b = bulletin(1)
+    again = replace(b, id=99, first_seen_at=b.first_seen_at + timedelta(days=400),
+                    published_at=b.published_at - timedelta(days=30),
+                    changed_at=b.changed_at + timedelta(days=400))
+    assert entry_id("h", again) == entry_id("h", b)
 
 
 def test_entry_id_survives_edits_and_differs_between_bulletins() -> None:
@@ -53,7 +61,7 @@ def test_entry_id_survives_edits_and_differs_between_bulletins() -> None:
 
 def test_render_uses_the_host_of_public_base_url_without_port() -> None:
     files = render_all(settings(), [bulletin(1)], NOW)
-    assert b"tag:bantin.sonoivu.example,2026-03-02:bulletin/1001" in files["all.atom"]
+    assert b"tag:bantin.sonoivu.example,2026-01-01:bulletin/1001" in files["all.atom"]
 
 
 # --- file names ----------------------------------------------------------------------------
