@@ -31,12 +31,12 @@ class Portal:
 
     def __init__(self, url: str, table: str = "bulletins",
                  columns: dict[str, str] | None = None, published: str = "published",
-                 ts_type: Any = sa.DateTime) -> None:
+                 ts_type: Any = sa.DateTime, id_type: Any = sa.Integer) -> None:
         self.columns = columns or DEFAULT_COLUMNS
         self.published = published
         self.engine = create_engine(url, "portal")
         self.text_ts = not isinstance(ts_type, type) or not issubclass(ts_type, sa.DateTime)
-        types: dict[str, Any] = {"id": sa.Integer, "published_at": ts_type,
+        types: dict[str, Any] = {"id": id_type, "published_at": ts_type,
                                  "updated_at": ts_type, "title": LONG_TEXT,
                                  "status": sa.String(32), "category": sa.String(200)}
         self.table = sa.Table(table, sa.MetaData(), *[
@@ -45,7 +45,7 @@ class Portal:
             for f, col in self.columns.items()])
         self.table.metadata.create_all(self.engine)
 
-    def insert(self, id: int, *, published_at: datetime | str = NOW - timedelta(hours=1),
+    def insert(self, id: int | str, *, published_at: datetime | str = NOW - timedelta(hours=1),
                updated_at: datetime | None | str = "same", **fields: Any) -> None:
         row = {"id": id, "title": f"Bản tin số {id}", "summary": f"Tóm tắt {id}",
                "body_html": f"<p>Nội dung {id}</p>", "author": "Thanh Thuyên",
@@ -57,13 +57,15 @@ class Portal:
         with self.engine.begin() as conn:
             conn.execute(self.table.insert().values(**self._cols(row)))
 
-    def update(self, id: int, *, updated_at: datetime, **fields: Any) -> None:
-        values = self._cols(fields | {"updated_at": local(updated_at)})
+    def update(self, id: int | str, *, updated_at: datetime, **fields: Any) -> None:
+        changes = fields | {"updated_at": updated_at}
+        values = self._cols({k: local(v) if isinstance(v, datetime) else v
+                             for k, v in changes.items()})
         with self.engine.begin() as conn:
             conn.execute(self.table.update().where(self.table.c[self.columns["id"]] == id)
                          .values(**values))
 
-    def delete(self, id: int) -> None:
+    def delete(self, id: int | str) -> None:
         with self.engine.begin() as conn:
             conn.execute(self.table.delete().where(self.table.c[self.columns["id"]] == id))
 

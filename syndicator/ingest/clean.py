@@ -16,6 +16,7 @@ from syndicator.source.values import as_text, parse_timestamp
 from syndicator.text import clean_text, one_line, slugify
 
 MAX_CATEGORY = 191  # the state column's length; longer names are refused, never cut
+MAX_SOURCE_ID = 191  # likewise: bulletins.source_id
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class CleanBulletin:
 def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str) -> CleanBulletin:
     """Clean every string before anything else sees it."""
     v = row.values
-    sid = one_line(row.source_id)
+    sid = _source_id(row)
     url = _url(sid, as_text(v.get("url")), site_url)
     category = _optional_line(v.get("category"))
     if category and len(category) > MAX_CATEGORY:
@@ -69,6 +70,15 @@ def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str) -> CleanBulletin:
                            if v.get("updated_at") not in (None, "") else None),
         status=one_line(as_text(v.get("status")) or ""),
     )
+
+
+def _source_id(row: SourceRow) -> str:
+    """Already normalised by the source; refused here, before the database would fail the poll."""
+    if not row.source_id:
+        raise RowError(row.source_id, "id", "is empty")
+    if len(row.source_id) > MAX_SOURCE_ID:
+        raise RowError(row.source_id, "id", f"longer than {MAX_SOURCE_ID} characters")
+    return row.source_id
 
 
 def _required_line(sid: str, field: str, value: object) -> str:

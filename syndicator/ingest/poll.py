@@ -88,7 +88,7 @@ class Poller:
                                         ing.sweep_batch)
             discover_after = get_value(conn, DISCOVER_CURSOR) or None
         checked = {k.source_id: k for k in (*hot, *verify)}
-        keys = self._source.by_ids(sorted(checked), keys_only=True)
+        keys = self._source.by_ids(_portal_keys(checked.values()), keys_only=True)
         discovered = self._source.after(discover_after, ing.sweep_batch, keys_only=True)
         gone = set(checked) - {r.source_id for r in keys}
         rows += self._full_rows_needed(keys, discovered, checked, {r.source_id for r in rows}, now)
@@ -97,7 +97,7 @@ class Poller:
             set_value(conn, WATERMARK, now.isoformat())
             set_value(conn, VERIFY_CURSOR, str(verify[-1].id if verify else 0))
             full_page = len(discovered) == ing.sweep_batch
-            set_value(conn, DISCOVER_CURSOR, discovered[-1].source_id if full_page else "")
+            set_value(conn, DISCOVER_CURSOR, discovered[-1].key if full_page else "")
 
     def _full_rows_needed(self, keys: list[SourceRow], discovered: list[SourceRow],
                           checked: dict[str, store.Known], have: set[str],
@@ -106,7 +106,7 @@ class Poller:
         unknown = [r.source_id for r in discovered if r.source_id not in checked]
         with self._engine.connect() as conn:
             known = checked | store.known(conn, unknown)
-        wanted = {r.source_id for r in (*keys, *discovered) if r.source_id not in have
+        wanted = {r.key for r in (*keys, *discovered) if r.source_id not in have
                   and self._differs(r, known.get(r.source_id), now)}
         return self._source.by_ids(sorted(wanted)) if wanted else []
 
@@ -140,9 +140,9 @@ class Poller:
                 if k is not None and len(report.errors) == errors_before:
                     to_withdraw.append(k)
             elif k is None:
-                self._insert(conn, bulletin, now, report)
+                self._insert(conn, bulletin, row.portal_key, now, report)
             elif k.state != "public" or k.content_hash != bulletin.content_hash:
-                store.update(conn, k, bulletin, now)
+                store.update(conn, k, bulletin, now, row.portal_key)
                 report.changed.append(k.id)
         public_ids = [k.id for k in to_withdraw if k.state == "public"]
         store.withdraw(conn, public_ids, now)
@@ -163,9 +163,14 @@ class Poller:
             return None
         return bulletin if bulletin.published_at <= now else None
 
-    def _insert(self, conn: sa.Connection, b: CleanBulletin, now: datetime,
-                report: PollReport) -> None:
+    def _insert(self, conn: sa.Connection, b: CleanBulletin, portal_key: str | None,
+                now: datetime, report: PollReport) -> None:
         max_age = timedelta(days=self._s.ingest.notify_max_age_days)
         notify = b.published_at >= now - max_age
-        new_id = store.insert(conn, b, now, notify)
+        new_id = store.insert(conn, b, now, notify, portal_key)
         (report.new if notify else report.archived).append(new_id)
+
+
+def _portal_keys(known: Iterable[store.Known]) -> list[str]:
+    """Our copy's spelling and the portal's: either finds the row (a portal may normalise later)."""
+    return sorted({key for k in known for key in (k.source_id, k.key)})

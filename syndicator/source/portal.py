@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 from syndicator.dburl import create_engine, redacted
 from syndicator.errors import SourceError, SourceSchemaError
 from syndicator.settings import SourceSettings
-from syndicator.source.values import local_naive
+from syndicator.source.values import as_text, local_naive
+from syndicator.text import one_line
 
 FIELDS = ("id", "title", "summary", "body_html", "author", "category", "url",
           "published_at", "updated_at", "status")
@@ -25,10 +26,23 @@ _BATCH = 500
 
 @dataclass(frozen=True)
 class SourceRow:
-    """One portal row: its id as text and the raw values under our field names."""
+    """One portal row: its normalised id and the raw values under our field names."""
 
-    source_id: str
+    source_id: str  # one line, NFC: what we store, look up and compare
     values: Mapping[str, Any]
+    portal_key: str | None = None  # the portal's own spelling, when it differs
+
+    @property
+    def key(self) -> str:
+        """What to bind to ask the portal for this row again, or to page after it."""
+        return self.source_id if self.portal_key is None else self.portal_key
+
+
+def source_row(values: Mapping[str, Any]) -> SourceRow:
+    """The one place a portal id is normalised (CHAR padding, NFD, stray control characters)."""
+    raw = as_text(values["id"]) or ""
+    source_id = one_line(raw)
+    return SourceRow(source_id, values, None if raw == source_id else raw)
 
 
 @dataclass(frozen=True)
@@ -68,18 +82,18 @@ class PortalSource:
                  for f in ("published_at", "updated_at") if f in shape.cols]
         return self._fetch(self._select(shape).where(sa.or_(*conds)))
 
-    def by_ids(self, source_ids: Sequence[str], keys_only: bool = False) -> list[SourceRow]:
-        """The rows with these ids that still exist (only KEY_FIELDS if keys_only)."""
+    def by_ids(self, keys: Sequence[str], keys_only: bool = False) -> list[SourceRow]:
+        """The rows with these keys (SourceRow.key) that still exist (KEY_FIELDS if keys_only)."""
         shape = self.describe()
         rows: list[SourceRow] = []
-        for start in range(0, len(source_ids), _BATCH):
-            chunk = [self._bind_id(shape, i) for i in source_ids[start:start + _BATCH]]
+        for start in range(0, len(keys), _BATCH):
+            chunk = [self._bind_id(shape, i) for i in keys[start:start + _BATCH]]
             query = self._select(shape, keys_only).where(shape.cols["id"].in_(chunk))
             rows += self._fetch(query)
         return rows
 
     def after(self, cursor: str | None, limit: int, keys_only: bool = False) -> list[SourceRow]:
-        """The next `limit` rows in id order after `cursor` (keyset paging over the key)."""
+        """The next `limit` rows in id order after the key `cursor` (keyset paging)."""
         shape = self.describe()
         query = self._select(shape, keys_only).order_by(shape.cols["id"]).limit(limit)
         if cursor is not None:
@@ -91,7 +105,7 @@ class PortalSource:
         cursor: str | None = None
         while rows := self.after(cursor, batch):
             yield rows
-            cursor = rows[-1].source_id
+            cursor = rows[-1].key
 
     def ping(self) -> None:
         """Connect and read the table's shape; raise SourceError naming what failed."""
@@ -109,7 +123,7 @@ class PortalSource:
                 result = conn.execute(query).mappings().all()
         except sa.exc.DBAPIError as exc:
             raise SourceError(self._failure("cannot be read", exc)) from None
-        return [SourceRow(source_id=str(r["id"]), values=dict(r)) for r in result]
+        return [source_row(dict(r)) for r in result]
 
     def _reflect(self) -> _Shape:
         s = self._settings

@@ -26,10 +26,17 @@ class Known:
     state: str
     published_at: datetime
     source_updated_at: datetime | None
+    source_key: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The portal's own spelling of the id, to ask the portal for this row."""
+        return self.source_id if self.source_key is None else self.source_key
 
 
 _KNOWN_COLS = (bulletins.c.id, bulletins.c.source_id, bulletins.c.content_hash,
-               bulletins.c.state, bulletins.c.published_at, bulletins.c.source_updated_at)
+               bulletins.c.state, bulletins.c.published_at, bulletins.c.source_updated_at,
+               bulletins.c.source_key)
 
 
 def known(conn: sa.Connection, source_ids: Sequence[str]) -> dict[str, Known]:
@@ -42,17 +49,19 @@ def known(conn: sa.Connection, source_ids: Sequence[str]) -> dict[str, Known]:
     return out
 
 
-def insert(conn: sa.Connection, b: CleanBulletin, now: datetime, notify: bool) -> int:
+def insert(conn: sa.Connection, b: CleanBulletin, now: datetime, notify: bool,
+           source_key: str | None = None) -> int:
     values = _content(b) | {"first_seen_at": now, "changed_at": now, "notify": notify,
-                            "state": "public", "revision": 1}
+                            "state": "public", "revision": 1, "source_key": source_key}
     return conn.execute(bulletins.insert().values(**values)).inserted_primary_key[0]
 
 
-def update(conn: sa.Connection, k: Known, b: CleanBulletin, now: datetime) -> None:
+def update(conn: sa.Connection, k: Known, b: CleanBulletin, now: datetime,
+           source_key: str | None = None) -> None:
     """New content or a return from withdrawal; first_seen_at never moves."""
     conn.execute(bulletins.update().where(bulletins.c.id == k.id).values(
         **_content(b), changed_at=now, state="public", withdrawn_at=None,
-        revision=bulletins.c.revision + 1))
+        revision=bulletins.c.revision + 1, source_key=source_key))
 
 
 def withdraw(conn: sa.Connection, ids: Sequence[int], now: datetime) -> None:

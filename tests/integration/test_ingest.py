@@ -254,3 +254,44 @@ def test_a_long_body_is_stored_whole(h: Harness) -> None:
     report = h.poll()
     assert len(report.new) == 1 and report.errors == []
     assert h.stored(1).body_html == body
+
+
+def test_padded_and_decomposed_text_ids_keep_matching(db_pair: tuple[str, str]) -> None:
+    """CHAR(n) pads ids, a Mac or a Vietnamese IME writes NFD or mixed forms: same row."""
+    h = Harness(*db_pair)
+    try:
+        h.portal = _fresh_portal(h, id_type=sa.CHAR(24))
+        ids = ["TB-01", unicodedata.normalize("NFD", "thông-báo-2"), "thông-ba\u0301o-3"]
+        for sid in ids:
+            h.portal.insert(sid)
+        assert len(h.poll().new) == 3
+        quiet = h.poll()
+        assert (quiet.withdrawn, quiet.changed, quiet.errors) == ([], [], [])
+        h.portal.update(ids[1], updated_at=h.now, title="Đã sửa")
+        edited = h.poll()
+        assert edited.errors == [] and edited.withdrawn == [] and len(edited.changed) == 1
+        assert h.stored("thông-báo-2").title == "Đã sửa"
+        assert {h.stored(unicodedata.normalize("NFC", s)).state for s in ids} == {"public"}
+    finally:
+        h.close()
+
+
+def test_a_source_id_too_long_to_store_is_a_row_error(db_pair: tuple[str, str]) -> None:
+    h = Harness(*db_pair)
+    try:
+        h.portal = _fresh_portal(h, id_type=sa.String(400))
+        h.portal.insert("x" * 300)
+        h.portal.insert("ngan")
+        report = h.poll()
+        assert [(e.source_id, e.field) for e in report.errors] == [("x" * 300, "id")]
+        assert len(report.new) == 1 and h.stored("ngan").state == "public"
+    finally:
+        h.close()
+
+
+def _fresh_portal(h: Harness, **types: Any) -> Portal:
+    """Replace the default portal table with one of other column types."""
+    h.portal.engine.dispose()
+    with h.portal.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE bulletins"))
+    return Portal(h.settings.source.url.get_secret_value(), **types)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+
 import pytest
 import sqlalchemy as sa
 from alembic import command

@@ -1,5 +1,6 @@
 """Cleaning one portal row: sanitising, absolute links, timestamps, named errors."""
 
+import unicodedata
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -8,7 +9,7 @@ import pytest
 from syndicator.errors import RowError
 from syndicator.ingest.clean import clean_row
 from syndicator.ingest.sanitize import html_to_text, sanitize_html
-from syndicator.source.portal import SourceRow
+from syndicator.source.portal import SourceRow, source_row
 from syndicator.source.values import as_text, parse_timestamp
 from syndicator.text import clean_text
 
@@ -89,3 +90,18 @@ def test_sanitizer_keeps_structure_and_drops_danger() -> None:
 
 def test_html_to_text() -> None:
     assert html_to_text("<p>Một &amp; hai</p><ul><li>ba</li></ul>") == "Một & hai\nba"
+
+
+def test_a_portal_id_is_normalised_once_and_its_spelling_kept() -> None:
+    nfd = unicodedata.normalize("NFD", "thông-báo-2")
+    padded = source_row({"id": nfd + "   "})
+    assert padded.source_id == "thông-báo-2" and padded.key == nfd + "   "
+    plain = source_row({"id": 7})
+    assert (plain.source_id, plain.portal_key, plain.key) == ("7", None, "7")
+
+
+@pytest.mark.parametrize("sid,problem", [("x" * 192, "longer than 191"), ("", "is empty")])
+def test_an_id_we_cannot_store_is_a_row_error(sid: str, problem: str) -> None:
+    with pytest.raises(RowError, match=problem) as info:
+        clean_row(SourceRow(sid, row().values), TZ, "https://portal.example/")
+    assert (info.value.source_id, info.value.field) == (sid, "id")
