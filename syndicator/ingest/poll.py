@@ -74,7 +74,7 @@ class Poller:
     def _first_import(self, now: datetime, report: PollReport) -> None:
         for batch in self._source.all_rows(_FIRST_IMPORT_BATCH):
             with self._engine.begin() as conn:
-                self._apply(conn, batch, [], now, report)
+                self._apply(conn, batch, [], now, report, history=True)
         with self._engine.begin() as conn:
             set_value(conn, WATERMARK, now.isoformat())
 
@@ -126,7 +126,7 @@ class Poller:
         return published != k.published_at or updated != k.source_updated_at
 
     def _apply(self, conn: sa.Connection, rows: Sequence[SourceRow], gone: Iterable[str],
-               now: datetime, report: PollReport) -> None:
+               now: datetime, report: PollReport, history: bool = False) -> None:
         latest = {r.source_id: r for r in rows}
         report.rows_read += len(rows)
         known = store.known(conn, [*latest, *gone])
@@ -136,11 +136,12 @@ class Poller:
             bulletin = self._public_bulletin(row, now, report)
             k = known.get(sid)
             if bulletin is None:
-                # A row we cannot read keeps its last good copy; only a clear "not public" withdraws.
+                # A row we cannot read keeps its last good copy; only a clear "not public"
+                # withdraws.
                 if k is not None and len(report.errors) == errors_before:
                     to_withdraw.append(k)
             elif k is None:
-                self._insert(conn, bulletin, row.portal_key, now, report)
+                self._insert(conn, bulletin, row.portal_key, now, report, history)
             elif k.state != "public" or k.content_hash != bulletin.content_hash:
                 store.update(conn, k, bulletin, now, row.portal_key)
                 report.changed.append(k.id)
@@ -164,9 +165,10 @@ class Poller:
         return bulletin if bulletin.published_at <= now else None
 
     def _insert(self, conn: sa.Connection, b: CleanBulletin, portal_key: str | None,
-                now: datetime, report: PollReport) -> None:
+                now: datetime, report: PollReport, history: bool) -> None:
+        # Only the first import holds history; later, an old date means backdated or late: mail it.
         max_age = timedelta(days=self._s.ingest.notify_max_age_days)
-        notify = b.published_at >= now - max_age
+        notify = not history or b.published_at >= now - max_age
         new_id = store.insert(conn, b, now, notify, portal_key)
         (report.new if notify else report.archived).append(new_id)
 

@@ -295,3 +295,13 @@ def _fresh_portal(h: Harness, **types: Any) -> Portal:
     with h.portal.engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE bulletins"))
     return Portal(h.settings.source.url.get_secret_value(), **types)
+
+
+def test_a_backdated_bulletin_on_a_later_poll_is_mailed(h: Harness) -> None:
+    """The age rule keeps an archive out of mail on the first import, never afterwards."""
+    h.portal.insert(1)
+    h.poll()
+    h.portal.insert(2, published_at=NOW - timedelta(days=60), updated_at=h.now)
+    report = h.poll()
+    assert len(report.new) == 1 and report.archived == []
+    assert h.stored(2).notify
