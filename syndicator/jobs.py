@@ -41,6 +41,7 @@ class Jobs:
         self._feeds_built_at = 0.0
         self._feeds_forced = True  # build once at start
         self._feeds_lock = asyncio.Lock()  # the scheduled check and a poll's rebuild
+        self._source: Any = None  # one PortalSource: its engine and reflected shape are kept
 
     async def _guard(self, job: str, work: Callable[[], Awaitable[T]]) -> T | None:
         """Time a run, record success/failure; refuses to start once stopping."""
@@ -92,15 +93,17 @@ class Jobs:
     async def poll(self) -> None:
         from syndicator.services import PollBusy, poll_once
 
+        source = self._portal()
         try:
             report = await self._guard("poll", lambda: asyncio.to_thread(
-                poll_once, self.settings, self.engine))
+                poll_once, self.settings, self.engine, source))
         except PollBusy:
             self.health.poll(True)  # a replica is polling: the data is being kept fresh
             log.info("poll.skipped", reason="another replica holds the poll lease")
             return
         except Exception as exc:
             self.health.poll(False, _reason(exc))
+            self._forget_portal()  # the portal may have changed: reflect it afresh next time
             return
         if report is None:
             return
@@ -112,6 +115,18 @@ class Jobs:
             await self.feeds()
         if report.new:
             self.wake_delivery.set()
+
+    def _portal(self) -> Any:
+        from syndicator.source.portal import PortalSource
+
+        if self._source is None:
+            self._source = PortalSource(self.settings.source, self.settings.tz)
+        return self._source
+
+    def _forget_portal(self) -> None:
+        if self._source is not None:
+            self._source.engine.dispose()
+            self._source = None
 
     # -- feeds ---------------------------------------------------------------------
     async def feeds(self) -> None:
