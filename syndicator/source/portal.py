@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mssql
 from sqlalchemy.engine import Engine
 
 from syndicator.dburl import create_engine, redacted
@@ -52,6 +53,16 @@ class _Shape:
     cols: Mapping[str, sa.ColumnClause[Any]]  # our field -> the portal's column
     int_ids: bool
     ts_kind: Mapping[str, str]  # field -> "aware" | "naive" | "text"
+
+
+def timestamp_kind(col_type: Any, dialect: str) -> str:
+    """How to bind a bound for this column: "aware", "naive" (wall clock in tz) or "text"."""
+    if dialect == "sqlite" or not isinstance(col_type, sa.DateTime):
+        return "text"
+    # SQL Server reflects DATETIMEOFFSET with timezone=False, yet every value carries its offset.
+    if isinstance(col_type, mssql.DATETIMEOFFSET) or getattr(col_type, "timezone", False):
+        return "aware"
+    return "naive"
 
 
 class PortalSource:
@@ -139,7 +150,7 @@ class PortalSource:
         self._check_columns(mapping, columns)
         table = sa.table(s.table, *[sa.column(col) for col in set(mapping.values())],
                          schema=s.db_schema)
-        kinds = {f: self._ts_kind(columns[mapping[f]]["type"])
+        kinds = {f: timestamp_kind(columns[mapping[f]]["type"], self._engine.dialect.name)
                  for f in ("published_at", "updated_at") if f in mapping}
         int_ids = isinstance(columns[mapping["id"]]["type"], sa.Integer)
         cols = {f: table.c[col] for f, col in mapping.items()}
@@ -152,10 +163,6 @@ class PortalSource:
                     f"source table {self._settings.table!r} has no column {col!r} "
                     f"(source.columns.{field}); it has: {', '.join(sorted(columns))}")
 
-    def _ts_kind(self, col_type: Any) -> str:
-        if self._engine.dialect.name == "sqlite" or not isinstance(col_type, sa.DateTime):
-            return "text"
-        return "aware" if getattr(col_type, "timezone", False) else "naive"
 
     def _bind_ts(self, shape: _Shape, field: str, moment: datetime) -> Any:
         kind = shape.ts_kind[field]

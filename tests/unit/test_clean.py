@@ -5,11 +5,13 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import mssql, mysql, postgresql
 
 from syndicator.errors import RowError
 from syndicator.ingest.clean import clean_row
 from syndicator.ingest.sanitize import html_to_text, sanitize_html
-from syndicator.source.portal import SourceRow, source_row
+from syndicator.source.portal import SourceRow, source_row, timestamp_kind
 from syndicator.source.values import as_text, parse_timestamp
 from syndicator.text import clean_text
 
@@ -105,3 +107,16 @@ def test_an_id_we_cannot_store_is_a_row_error(sid: str, problem: str) -> None:
     with pytest.raises(RowError, match=problem) as info:
         clean_row(SourceRow(sid, row().values), TZ, "https://portal.example/")
     assert (info.value.source_id, info.value.field) == (sid, "id")
+
+
+@pytest.mark.parametrize("col_type,dialect,kind", [
+    (mssql.DATETIMEOFFSET(), "mssql", "aware"),  # reflected with timezone=False
+    (mssql.DATETIME2(), "mssql", "naive"),
+    (postgresql.TIMESTAMP(timezone=True), "postgresql", "aware"),
+    (postgresql.TIMESTAMP(), "postgresql", "naive"),
+    (mysql.DATETIME(), "mysql", "naive"),
+    (sa.String(40), "postgresql", "text"),
+    (sa.DateTime(), "sqlite", "text"),  # SQLite keeps timestamps as text
+])
+def test_timestamp_columns_are_classified(col_type: object, dialect: str, kind: str) -> None:
+    assert timestamp_kind(col_type, dialect) == kind
