@@ -198,8 +198,17 @@ def test_other_column_names_through_config_only(db_pair: tuple[str, str]) -> Non
     try:
         h.portal.insert(5, title="Tin theo sơ đồ khác")
         h.portal.insert(6, status="nhap")
+        h.portal.insert(7)
         report = h.poll()
-        assert len(report.new) == 1 and h.stored(5).title == "Tin theo sơ đồ khác"
+        assert len(report.new) == 2 and h.stored(5).title == "Tin theo sơ đồ khác"
+        # No updated_at column here: an edit shows by its new publication time.
+        h.portal.update(5, updated_at=h.now, published_at=h.now, title="Tin đã sửa")
+        h.portal.delete(7)
+        h.portal.insert(8)
+        again = h.poll()
+        assert (len(again.new), len(again.changed), len(again.withdrawn)) == (1, 1, 1)
+        assert h.stored(5).title == "Tin đã sửa" and h.stored(7).state == "withdrawn"
+        assert again.errors == []
     finally:
         h.close()
 
