@@ -110,7 +110,9 @@ def _feed_titles(daemon: Daemon) -> list[str]:
 def test_published_bulletin_reaches_mail_and_feed_once(
         tmp_path: Path, smtp: tuple[SmtpServer, TimedHandler]) -> None:
     server, handler = smtp
-    daemon = _start(tmp_path, server.port, poll__interval_seconds="2")
+    secrets = ("pw-Xq9-never-logged", "signing-key-never-logged-7")
+    daemon = _start(tmp_path, server.port, poll__interval_seconds="2",
+                    smtp__password=secrets[0], security__secret_key=secrets[1])
     try:
         daemon.wait_ready()
         daemon.wait_for("the demo's immediate message", lambda: bool(handler.texts_to(IMMEDIATE)))
@@ -127,6 +129,9 @@ def test_published_bulletin_reaches_mail_and_feed_once(
         assert _metric(daemon, "syndicator_publication_to_send_seconds_count") >= 1
         code, seconds = daemon.stop()
         assert code == 0 and seconds < 10
+        logs = daemon.logs_text()
+        assert not [x for x in secrets if x in logs]
+        assert [line for line in logs.splitlines() if line.count("@") > 1] == []
     finally:
         daemon.kill()
     ids = handler.message_ids()
