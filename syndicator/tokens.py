@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -25,8 +26,17 @@ class InvalidToken(SyndicatorError, ValueError):
         self.reason = reason  # "expired" | "invalid"
 
 
+@dataclass(frozen=True)
+class LinkToken:
+    """What a link token says: whose link, at which token version, for which request."""
+
+    subscriber_id: int
+    version: int
+    request: int | None = None  # confirm links: the subscription request (consent event id)
+
+
 class Tokens:
-    """make() and read() tokens carrying (subscriber id, token version)."""
+    """make() and read() tokens carrying (subscriber id, token version[, request])."""
 
     def __init__(self, secret: str) -> None:
         self._secret = secret
@@ -36,21 +46,29 @@ class Tokens:
             raise ValueError(f"unknown token purpose {purpose!r}")
         return URLSafeTimedSerializer(self._secret, salt=f"syndicator.{purpose}")
 
-    def make(self, purpose: str, subscriber_id: int, version: int) -> str:
-        return self._serializer(purpose).dumps([subscriber_id, version])
+    def make(self, purpose: str, subscriber_id: int, version: int,
+             request: int | None = None) -> str:
+        data = [subscriber_id, version] + ([] if request is None else [request])
+        return self._serializer(purpose).dumps(data)
 
     def read(self, token: str, purpose: str, max_age: int | None = None) -> tuple[int, int]:
         """(subscriber id, version); raises InvalidToken. The caller checks the version."""
+        link = self.read_link(token, purpose, max_age)
+        return link.subscriber_id, link.version
+
+    def read_link(self, token: str, purpose: str, max_age: int | None = None) -> LinkToken:
+        """The whole token; raises InvalidToken. Confirm links mailed before requests were
+        carried have no request."""
         try:
             data = self._serializer(purpose).loads(token, max_age=max_age)
         except SignatureExpired:
             raise InvalidToken("expired") from None
         except BadSignature:
             raise InvalidToken("invalid") from None
-        if not (isinstance(data, list) and len(data) == 2 and all(isinstance(x, int)
-                                                                   for x in data)):
+        if not (isinstance(data, list) and len(data) in (2, 3)
+                and all(isinstance(x, int) for x in data)):
             raise InvalidToken("invalid")
-        return data[0], data[1]
+        return LinkToken(*data)
 
 
 def secret_key(settings: Settings, engine: sa.Engine) -> str:

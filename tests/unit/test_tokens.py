@@ -30,3 +30,15 @@ def test_expired_token_says_so() -> None:
     with pytest.raises(InvalidToken) as info:
         t.read(token, "confirm", max_age=-1)
     assert info.value.reason == "expired"
+
+
+def test_confirm_token_carries_its_request() -> None:
+    t = Tokens("k" * 32)
+    link = t.read_link(t.make("confirm", 42, 3, request=17), "confirm")
+    assert (link.subscriber_id, link.version, link.request) == (42, 3, 17)
+    assert t.read_link(t.make("confirm", 42, 3), "confirm").request is None  # older mails
+    assert t.read(t.make("confirm", 42, 3, request=17), "confirm") == (42, 3)
+    for bad in ([42, 3, "17"], [42], [42, 3, 17, 1], {"id": 42}):
+        token = t._serializer("confirm").dumps(bad)
+        with pytest.raises(InvalidToken):
+            t.read_link(token, "confirm")
