@@ -17,6 +17,13 @@ TAG_DATE = "2026-01-01"
 
 
 @dataclass(frozen=True)
+class FeedBulletin(Bulletin):
+    """A bulletin with the portal's own last-modified time, which only the feeds show."""
+
+    source_updated_at: datetime | None = None  # aware UTC, as the portal had it when read
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     title: str
@@ -75,13 +82,29 @@ def to_entry(host: str, b: Bulletin) -> Entry:
         title=one_line(b.title) or one_line(b.source_id) or str(b.id),
         url=one_line(b.url),
         published=_utc(b.published_at),
-        updated=_utc(max(b.changed_at, b.published_at)),
+        updated=_utc(shown_updated(b)),
         author=_line(b.author),
         category=_line(b.category),
         category_slug=b.category_slug,
         summary_html=_html(b.summary),
         content_html=_html(b.body_html),
     )
+
+
+def shown_updated(b: Bulletin) -> datetime:
+    """When what a reader sees last changed: ours after a change, else the portal's stamp.
+
+    Our changed_at of a bulletin never changed since we first saw it is only that sighting
+    (for a first import: the import time of every bulletin), so revision 1 shows the
+    portal's updated_at, or published_at when the portal has none.
+    """
+    if b.revision > 1:
+        return max(b.changed_at, b.published_at)
+    portal = b.source_updated_at if isinstance(b, FeedBulletin) else None
+    if portal is None:
+        return b.published_at
+    # The row we read was not modified after we read it: a later stamp is a wrong clock.
+    return max(b.published_at, min(portal, b.first_seen_at))
 
 
 def to_tombstone(host: str, b: Bulletin) -> Tombstone:

@@ -115,6 +115,25 @@ def test_entry_ids_survive_a_reingest_into_a_fresh_state_database(
     assert new == old
 
 
+def test_a_first_import_shows_the_portals_times_not_the_import_time(state: sa.Engine,
+                                                                    out: Path) -> None:
+    imported = T0 + timedelta(days=30)  # the portal has had these bulletins for weeks
+    portal_edit = bulletin(2).published_at + timedelta(hours=1)
+    with state.begin() as conn:
+        store.insert(conn, clean(1), imported, notify=False)
+        store.insert(conn, clean(2, source_updated_at=portal_edit), imported, notify=False)
+    build_all(config(out), state, imported)
+    atom = feedparser.parse((out / "all.atom").read_bytes())
+    updated = {e.link: e.updated for e in atom.entries}
+    assert updated == {bulletin(1).url: "2026-03-02T02:30:00+00:00",
+                       bulletin(2).url: "2026-03-02T04:30:00+00:00"}
+    assert atom.feed.updated == "2026-03-02T04:30:00+00:00"
+    items = {i["url"]: i["date_modified"]
+             for i in json.loads((out / "all.json").read_bytes())["items"]}
+    assert items[bulletin(2).url] == "2026-03-02T04:30:00Z"
+    assert build_all(config(out), state, imported + timedelta(days=1)).written == []
+
+
 def test_a_burst_of_three_times_max_entries_is_reachable_through_archives(
         state: sa.Engine, out: Path) -> None:
     add(state, range(1, 6))

@@ -30,6 +30,7 @@ def golden_input() -> tuple[Settings, list, object]:
                        changed_at=T0 + timedelta(days=3))
     items[6] = replace(items[6], author=None, summary=None, category=None,
                        category_slug=None)
+    items[7] = replace(items[7], source_updated_at=items[7].published_at + timedelta(minutes=2))
     return config, items, T0 + timedelta(days=4)
 
 

@@ -98,7 +98,7 @@ def test_file_names_follow_the_contract() -> None:
 
 def test_entries_newest_first_and_feed_updated_is_the_newest_entry() -> None:
     items = [bulletin(i) for i in (3, 1, 2)]
-    items[0] = replace(items[0], changed_at=T0 + timedelta(days=9))
+    items[0] = replace(items[0], changed_at=T0 + timedelta(days=9), revision=2)
     (doc,) = documents(SCOPE, sorted(items, key=lambda b: b.id), ctx())
     assert [e.title[-15:] for e in doc.entries] == [bulletin(i).title[-15:] for i in (3, 2, 1)]
     assert doc.updated == T0 + timedelta(days=9)
@@ -106,7 +106,7 @@ def test_entries_newest_first_and_feed_updated_is_the_newest_entry() -> None:
 
 
 def test_published_and_updated_stay_apart_in_every_format() -> None:
-    b = bulletin(1, changed_at=T0 + timedelta(days=2))
+    b = bulletin(1, changed_at=T0 + timedelta(days=2), revision=2)
     files = render_all(settings(), [b], NOW)
     atom = assert_valid("all.atom", files["all.atom"]).entries[0]
     assert atom.published.startswith("2026-03-02T02:30:00")
@@ -116,6 +116,43 @@ def test_published_and_updated_stay_apart_in_every_format() -> None:
     item = assert_valid("all.json", files["all.json"])["items"][0]
     assert (item["date_published"], item["date_modified"]) == (
         "2026-03-02T02:30:00Z", "2026-03-04T01:30:00Z")
+
+
+IMPORTED = T0 + timedelta(days=3)  # a first import of bulletins the portal had for days
+
+
+def updated_of(b: Any) -> datetime:
+    (doc,) = documents(SCOPE, [b], ctx())
+    return doc.entries[0].updated
+
+
+def test_a_never_changed_bulletin_shows_the_portals_time_not_our_import_time() -> None:
+    b = bulletin(1, first_seen_at=IMPORTED, changed_at=IMPORTED)
+    assert updated_of(b) == b.published_at
+    edited_on_portal = b.published_at + timedelta(hours=2, microseconds=7)
+    assert updated_of(replace(b, source_updated_at=edited_on_portal)) == (
+        edited_on_portal.replace(microsecond=0))
+
+
+def test_after_our_first_change_updated_is_our_change_time() -> None:
+    changed = bulletin(1, first_seen_at=IMPORTED, changed_at=IMPORTED + timedelta(days=1),
+                       revision=2, source_updated_at=T0 + timedelta(days=4))
+    assert updated_of(changed) == IMPORTED + timedelta(days=1)
+
+
+def test_a_portal_time_outside_publication_and_sighting_is_bounded() -> None:
+    b = bulletin(1, first_seen_at=IMPORTED, changed_at=IMPORTED)
+    # updated_at before published_at (a scheduled bulletin): never before publication
+    assert updated_of(replace(b, source_updated_at=b.published_at - timedelta(days=1))) == (
+        b.published_at)
+    # a revision-1 row was not modified after we read it: a later stamp is a wrong clock
+    assert updated_of(replace(b, source_updated_at=IMPORTED + timedelta(days=9))) == IMPORTED
+
+
+def test_feed_updated_is_the_newest_entry_not_the_import() -> None:
+    items = [bulletin(i, first_seen_at=IMPORTED, changed_at=IMPORTED) for i in range(1, 4)]
+    (doc,) = documents(SCOPE, items, ctx())
+    assert doc.updated == bulletin(3).published_at
 
 
 def test_same_data_gives_the_same_bytes_whatever_the_clock() -> None:
