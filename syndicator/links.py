@@ -22,8 +22,9 @@ class Links:
     def subscribe(self) -> str:
         return f"{self._base}/subscribe"
 
-    def confirm(self, subscriber_id: int, version: int) -> str:
-        return f"{self._base}/confirm/{self._tokens.make('confirm', subscriber_id, version)}"
+    def confirm(self, subscriber_id: int, version: int, request: int | None = None) -> str:
+        token = self._tokens.make("confirm", subscriber_id, version, request)
+        return f"{self._base}/confirm/{token}"
 
     def preferences(self, subscriber_id: int, version: int) -> str:
         return f"{self._base}/preferences/{self._tokens.make('manage', subscriber_id, version)}"

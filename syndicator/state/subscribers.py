@@ -53,9 +53,7 @@ def update_preferences(conn: sa.Connection, subscriber_id: int, s: NewSubscriber
                        event: str = "preferences_changed",
                        detail: dict[str, Any] | None = None) -> None:
     """New preferences (and pause state, when given), recorded as `event`."""
-    values: dict[str, Any] = {"name": s.name, "frequency": s.frequency,
-                              "categories": list(s.categories), "text_size": s.text_size,
-                              "updated_at": now}
+    values: dict[str, Any] = _pref_values(s) | {"updated_at": now}
     extra: dict[str, Any] = {}
     if paused is not None:
         values["paused"] = extra["paused"] = paused
@@ -64,21 +62,50 @@ def update_preferences(conn: sa.Connection, subscriber_id: int, s: NewSubscriber
 
 
 def set_status(conn: sa.Connection, subscriber_id: int, status: str, *, event: str,
-               source: str, now: datetime, detail: dict[str, Any] | None = None) -> None:
-    """Change the status (links stay valid: a manage link lets one re-subscribe)."""
+               source: str, now: datetime, detail: dict[str, Any] | None = None,
+               prefs: NewSubscriber | None = None) -> None:
+    """Change the status (links stay valid: a manage link lets one re-subscribe); `prefs`
+    are the preferences of a request being confirmed, applied with it (ending any pause)."""
     values: dict[str, Any] = {"status": status, "updated_at": now}
     if status == "unsubscribed":
         values |= {"unsubscribed_at": now}
     if status == "active":
         values |= {"confirmed_at": now, "unsubscribed_at": None, "hard_bounces": 0}
+    extra: dict[str, Any] = {}
+    if prefs is not None:
+        values |= _pref_values(prefs) | {"paused": False}
+        extra = _prefs(prefs) | {"paused": False}
     conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id).values(**values))
-    record(conn, subscriber_id, event, source, now, (detail or {}) | {"status": status})
+    record(conn, subscriber_id, event, source, now, (detail or {}) | extra | {"status": status})
+
+
+def record_request(conn: sa.Connection, subscriber_id: int, s: NewSubscriber, *, source: str,
+                   now: datetime, detail: dict[str, Any]) -> int:
+    """A subscription request for an address on record: kept in its event, row unchanged."""
+    return record(conn, subscriber_id, "subscribe_requested", source, now, detail | _prefs(s))
 
 
 def record(conn: sa.Connection, subscriber_id: int, event: str, source: str, at: datetime,
-           detail: dict[str, Any]) -> None:
-    conn.execute(consent_events.insert().values(
+           detail: dict[str, Any]) -> int:
+    """One consent event; its id."""
+    return int(conn.execute(consent_events.insert().values(
         subscriber_id=subscriber_id, at=at, event=event, source=source, detail=detail))
+        .inserted_primary_key[0])
+
+
+def event(conn: sa.Connection, subscriber_id: int, event_id: int) -> Any:
+    """One consent event of this subscriber (id, event, detail), or None."""
+    return conn.execute(sa.select(consent_events.c.id, consent_events.c.event,
+                                  consent_events.c.detail)
+                        .where(consent_events.c.id == event_id,
+                               consent_events.c.subscriber_id == subscriber_id)).first()
+
+
+def latest_event_id(conn: sa.Connection, subscriber_id: int,
+                    events: tuple[str, ...]) -> int | None:
+    """The id of this subscriber's newest event among `events`, or None."""
+    return conn.scalar(sa.select(sa.func.max(consent_events.c.id)).where(
+        consent_events.c.subscriber_id == subscriber_id, consent_events.c.event.in_(events)))
 
 
 def history(conn: sa.Connection, subscriber_id: int) -> list[dict[str, Any]]:
@@ -97,3 +124,8 @@ def known_categories(conn: sa.Connection) -> list[str]:
 def _prefs(s: NewSubscriber) -> dict[str, Any]:
     return {"frequency": s.frequency, "categories": list(s.categories),
             "text_size": s.text_size, "name": s.name}
+
+
+def _pref_values(s: NewSubscriber) -> dict[str, Any]:
+    return {"name": s.name, "frequency": s.frequency, "categories": list(s.categories),
+            "text_size": s.text_size}

@@ -1,4 +1,5 @@
-"""Pure abuse rules for the self-service pages: allowed domains and a per-client rate window."""
+"""Pure rules for the self-service pages: allowed domains, a per-client rate window, and what
+a confirmation link may still do."""
 
 from __future__ import annotations
 
@@ -15,6 +16,23 @@ def domain_allowed(email: str, patterns: Sequence[str]) -> bool:
         return True
     domain = email.rpartition("@")[2].casefold().rstrip(".")
     return any(fnmatch.fnmatchcase(domain, p.strip().casefold().rstrip(".")) for p in patterns)
+
+
+def confirmation_state(status: str, request: int | None, left: int | None) -> str:
+    """'open' (confirming activates), 'active' (already confirmed) or 'closed'.
+
+    `request` is the consent event a confirmation link was mailed for (None in links mailed
+    before links carried it), `left` the subscriber's latest unsubscribe or bounce event.
+    A link mailed before the address left must not bring it back: only a request made
+    after that (a new subscribe form, a new confirmation mail) may.
+    """
+    if status == "active":
+        return "active"
+    if status == "pending":
+        return "open"
+    if request is not None and request > (left or 0):
+        return "open"
+    return "closed"
 
 
 class SlidingWindow:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,9 +14,13 @@ from sqlalchemy.engine import Engine
 from syndicator.state import subscribers as store
 from syndicator.state.schema import consent_events, subscribers
 from syndicator.subscribers.model import NewSubscriber, Subscriber, email_key
+from syndicator.subscribers.policy import confirmation_state
+from syndicator.tokens import LinkToken
 
 # SQLite has no row locks: one process, so a lock here makes check-then-record atomic.
 _claim_lock = threading.Lock()
+REQUESTS = ("subscribed", "subscribe_requested")  # events that hold a request's preferences
+LEFT = ("unsubscribed", "bounced")  # events after which an older confirmation link is void
 
 
 class LinkGone(Exception):
@@ -28,6 +33,26 @@ class MailOrder:
 
     kind: str
     subscriber: Subscriber
+    request: int | None = None  # confirmation: the request (consent event) its link confirms
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a confirmation link finds: 'open', 'active', 'closed' (policy.confirmation_state),
+    or 'confirmed' just now; and the preferences an open link would apply."""
+
+    state: str
+    subscriber: Subscriber
+    requested: NewSubscriber | None = None
+
+    @property
+    def shown(self) -> Subscriber:
+        """The subscriber as the confirm page presents it: with the requested preferences."""
+        r = self.requested
+        if r is None:
+            return self.subscriber
+        return replace(self.subscriber, name=r.name, frequency=r.frequency,
+                       categories=r.categories, text_size=r.text_size)
 
 
 @dataclass(frozen=True)
@@ -49,7 +74,8 @@ class SelfService:
                                            detail=detail)
                 except sa.exc.IntegrityError:  # the same address, just now, on another replica
                     return None
-                return self._claim(conn, sid, "confirmation", now)
+                return self._claim(conn, sid, "confirmation", now,
+                                   store.latest_event_id(conn, sid, REQUESTS))
             if existing.status == "active":
                 # Never let a stranger change an active subscription: mail its owner a link.
                 if self._recently_mailed(conn, existing.id, "manage_link", now):
@@ -57,10 +83,11 @@ class SelfService:
                 return self._claim(conn, existing.id, "manage_link", now)
             if self._recently_mailed(conn, existing.id, "confirmation", now):
                 return None
-            store.update_preferences(conn, existing.id, new, source="form", now=now,
-                                     event="subscribe_requested",
-                                     detail=detail | {"status": existing.status})
-            return self._claim(conn, existing.id, "confirmation", now)
+            # An unverified form must not change what is stored: the request waits in its
+            # event and is applied only when its confirmation link is used.
+            request = store.record_request(conn, existing.id, new, source="form", now=now,
+                                           detail=detail | {"status": existing.status})
+            return self._claim(conn, existing.id, "confirmation", now, request)
 
     def request_manage_link(self, email: str, *, now: datetime) -> MailOrder | None:
         """The 'lost my link' form: an order only for a known, not recently mailed address."""
@@ -80,10 +107,24 @@ class SelfService:
         with self.engine.connect() as conn:
             return _current(conn, subscriber_id, version)
 
-    def confirm(self, subscriber_id: int, version: int, *, detail: dict[str, Any],
-                now: datetime) -> Subscriber:
-        """Pending (or lapsed) to active; confirming twice is harmless."""
-        return self._activate(subscriber_id, version, "confirmed", "confirm-link", detail, now)
+    def confirmation(self, link: LinkToken) -> Confirmation:
+        """What this confirmation link would do now (nothing changes)."""
+        with self.engine.connect() as conn:
+            return _confirmation(conn, link)
+
+    def confirm(self, link: LinkToken, *, detail: dict[str, Any],
+                now: datetime) -> Confirmation:
+        """An open request becomes active with its preferences; any other state is left as is."""
+        with _claim_lock, self.engine.begin() as conn:
+            _lock(conn, link.subscriber_id)
+            found = _confirmation(conn, link)
+            if found.state != "open":
+                return found
+            store.set_status(conn, link.subscriber_id, "active", event="confirmed",
+                             source="confirm-link", now=now, detail=detail,
+                             prefs=found.requested)
+            done = store.get(conn, link.subscriber_id)
+            return Confirmation("confirmed", done)  # type: ignore[arg-type]
 
     def save_preferences(self, subscriber_id: int, version: int, new: NewSubscriber,
                          paused: bool, *, detail: dict[str, Any], now: datetime) -> Subscriber:
@@ -98,16 +139,11 @@ class SelfService:
     def resubscribe(self, subscriber_id: int, version: int, *, detail: dict[str, Any],
                     now: datetime) -> Subscriber:
         """A manage link proves the mailbox: it re-activates an unsubscribed address."""
-        return self._activate(subscriber_id, version, "resubscribed", "preferences-page",
-                              detail, now)
-
-    def _activate(self, subscriber_id: int, version: int, event: str, source: str,
-                  detail: dict[str, Any], now: datetime) -> Subscriber:
         with self.engine.begin() as conn:
             sub = _current(conn, subscriber_id, version)
             if sub.status != "active":
-                store.set_status(conn, sub.id, "active", event=event, source=source, now=now,
-                                 detail=detail)
+                store.set_status(conn, sub.id, "active", event="resubscribed",
+                                 source="preferences-page", now=now, detail=detail)
             return store.get(conn, sub.id)  # type: ignore[return-value]
 
     def unsubscribe(self, subscriber_id: int, version: int, *, source: str,
@@ -130,9 +166,10 @@ class SelfService:
         return bool(last and last.event.endswith("_sent") and last.at > now - self.mail_interval)
 
     @staticmethod
-    def _claim(conn: sa.Connection, subscriber_id: int, kind: str, now: datetime) -> MailOrder:
+    def _claim(conn: sa.Connection, subscriber_id: int, kind: str, now: datetime,
+               request: int | None = None) -> MailOrder:
         store.record(conn, subscriber_id, f"{kind}_sent", "web", now, {})
-        return MailOrder(kind, store.get(conn, subscriber_id))  # type: ignore[arg-type]
+        return MailOrder(kind, store.get(conn, subscriber_id), request)  # type: ignore[arg-type]
 
 
 def _locked_by_email(conn: sa.Connection, email: str) -> Subscriber | None:
@@ -140,6 +177,40 @@ def _locked_by_email(conn: sa.Connection, email: str) -> Subscriber | None:
     sid = conn.scalar(sa.select(subscribers.c.id)
                       .where(subscribers.c.email_key == email_key(email)).with_for_update())
     return store.get(conn, sid) if sid is not None else None
+
+
+def _lock(conn: sa.Connection, subscriber_id: int) -> None:
+    """Lock the subscriber row until commit (PostgreSQL/MariaDB)."""
+    conn.scalar(sa.select(subscribers.c.id).where(subscribers.c.id == subscriber_id)
+                .with_for_update())
+
+
+def _confirmation(conn: sa.Connection, link: LinkToken) -> Confirmation:
+    sub = _current(conn, link.subscriber_id, link.version)
+    state = confirmation_state(sub.status, link.request,
+                               store.latest_event_id(conn, sub.id, LEFT))
+    if state != "open":
+        return Confirmation(state, sub)
+    return Confirmation(state, sub, _requested(conn, sub, link.request))
+
+
+def _requested(conn: sa.Connection, sub: Subscriber, request: int | None) -> NewSubscriber:
+    """The preferences of the request (links mailed before they carried one: the latest)."""
+    if request is None:
+        request = store.latest_event_id(conn, sub.id, REQUESTS)
+        if request is None:
+            return _preferences(sub, {})
+    found = store.event(conn, sub.id, request)
+    if found is None or found.event not in REQUESTS:
+        raise LinkGone(sub.id)  # not a request of this subscriber
+    return _preferences(sub, found.detail)
+
+
+def _preferences(sub: Subscriber, detail: Mapping[str, Any]) -> NewSubscriber:
+    return NewSubscriber(email=sub.email, name=str(detail.get("name", sub.name)),
+                         frequency=str(detail.get("frequency", sub.frequency)),
+                         categories=tuple(detail.get("categories", sub.categories)),
+                         text_size=str(detail.get("text_size", sub.text_size)))
 
 
 def _current(conn: sa.Connection, subscriber_id: int, version: int) -> Subscriber:

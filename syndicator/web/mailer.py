@@ -36,7 +36,7 @@ class PageMailer:
         mid = f"{name}@{self._host}"
         date = now or datetime.now(timezone.utc)
         if order.kind == "confirmation":
-            url = self._links.confirm(sub.id, sub.token_version)
+            url = self._links.confirm(sub.id, sub.token_version, order.request)
             return name, self._composer.confirmation(recipient, confirm_url=url, message_id=mid,
                                                      date=date)
         return name, self._composer.notice(recipient, "manage_link", message_id=mid, date=date)

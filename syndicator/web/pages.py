@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from syndicator import metrics
 from syndicator.settings import Settings
 from syndicator.subscribers.model import InvalidField, Subscriber, build
-from syndicator.subscribers.selfservice import LinkGone
+from syndicator.subscribers.selfservice import Confirmation, LinkGone
 from syndicator.tokens import InvalidToken
 from syndicator.web.forms import SubscriberFields
 from syndicator.web.pagekit import PageKit, now as _now
@@ -57,12 +57,15 @@ class PersonalPages(PageKit):
                 form = FormData([("List-Unsubscribe", "One-Click")])  # sent without a type
         try:
             sub = await run_in_threadpool(self._load, token, purpose)
-        except _Link as link:
-            metrics.page_refused(link.problem)
-            return self.view.page(request, "problem.html.j2", status=link.status,
-                                  large=self._large(request, form),
-                                  problem=link.problem, purpose=purpose)
-        return await handler(request, form, token, sub)
+            return await handler(request, form, token, sub)
+        except LinkGone:  # reset (or removed) while this request was on its way
+            link = _Link("link_gone", 410)
+        except _Link as refused:
+            link = refused
+        metrics.page_refused(link.problem)
+        return self.view.page(request, "problem.html.j2", status=link.status,
+                              large=self._large(request, form),
+                              problem=link.problem, purpose=purpose)
 
     def _load(self, token: str, purpose: str) -> Subscriber:
         max_age = self.s.subscriptions.confirm_days * 86400 if purpose == "confirm" else None
@@ -78,7 +81,7 @@ class PersonalPages(PageKit):
     def _personal_page(self, request: Request, form: FormData | None, template: str,
                        token: str, sub: Subscriber, status: int = 200, **ctx: Any) -> Response:
         purpose = template.split(".")[0]
-        ctx = {"done": False, "errors": {}} | ctx
+        ctx = {"done": False, "errors": {}, "state": ""} | ctx
         return self.view.page(
             request, template, status=status, large=self._large(request, form, sub),
             sub=sub, form_token=self.forms.make(purpose, token, self.view.consent_version),
@@ -90,17 +93,27 @@ class PersonalPages(PageKit):
 
     async def _confirm(self, request: Request, form: FormData | None, token: str,
                        sub: Subscriber) -> Response:
-        page = functools.partial(self._personal_page, request, form, "confirm.html.j2", token)
+        link = self.tokens.read_link(token, "confirm")  # _load has checked it, age included
+        page = functools.partial(self._confirm_page, request, form, token)
         if form is None:
-            return page(sub)
+            return page(await run_in_threadpool(self.service.confirmation, link))
         if not self._form_ok(form, "confirm", token):
             metrics.page_refused("form_expired")
-            return page(sub, status=400, errors={"form": "form_expired"})
-        metrics.page_action("confirmed")
-        sub = await run_in_threadpool(self.service.confirm, sub.id, sub.token_version,
-                                      detail=self._evidence(request, form, "confirm", token),
-                                      now=_now())
-        return page(sub, done=True)
+            found = await run_in_threadpool(self.service.confirmation, link)
+            return page(found, status=400, errors={"form": "form_expired"})
+        found = await run_in_threadpool(self.service.confirm, link,
+                                        detail=self._evidence(request, form, "confirm", token),
+                                        now=_now())
+        if found.state == "confirmed":
+            metrics.page_action("confirmed")
+        elif found.state == "closed":  # an old link after unsubscribing or bouncing
+            metrics.page_refused("confirm_closed")
+        return page(found, status=409 if found.state == "closed" else 200)
+
+    def _confirm_page(self, request: Request, form: FormData | None, token: str,
+                      found: Confirmation, status: int = 200, **ctx: Any) -> Response:
+        return self._personal_page(request, form, "confirm.html.j2", token, found.shown,
+                                   status=status, state=found.state, **ctx)
 
     async def _preferences(self, request: Request, form: FormData | None, token: str,
                            sub: Subscriber) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from itsdangerous.timed import TimestampSigner
 
 from syndicator.cli import cli
+from syndicator.state import subscribers as store
 from syndicator.state.schema import consent_events, subscribers
 from tests.support.pages import Site, form_token, main_text, make_site
 
@@ -237,8 +239,7 @@ def test_one_click_unsubscribe_without_cookies_or_form_token(site: Site, encodin
 
 def test_manage_form_does_not_tell_whether_an_address_is_known(lite: Site) -> None:
     confirmed(lite, "known@x.gov.vn")
-    with lite.engine.begin() as conn:  # the manage link mailed by confirmed() is an hour old
-        conn.execute(sa.text("UPDATE consent_events SET at = '2000-01-01 00:00:00'"))
+    lite.mailed_long_ago()  # the manage link mailed by confirmed() must not hold the next back
     known = lite.request_manage("known@x.gov.vn")
     unknown = lite.request_manage("unknown@x.gov.vn")
     assert known.status_code == unknown.status_code == 200
@@ -275,8 +276,7 @@ def test_preferences_pause_and_resubscribe_after_unsubscribing(lite: Site) -> No
 
 def test_a_stranger_cannot_change_an_active_subscription(lite: Site) -> None:
     confirmed(lite, "a@x.gov.vn", frequency="weekly")
-    with lite.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE consent_events SET at = '2000-01-01 00:00:00'"))
+    lite.mailed_long_ago()
     assert lite.subscribe("a@x.gov.vn", frequency="immediate").status_code == 200
     assert lite.subscriber("a@x.gov.vn").frequency == "weekly"
     assert lite.mails("a@x.gov.vn")[-1]["Subject"].startswith("Đường dẫn quản lý")
@@ -310,3 +310,67 @@ def test_config_values_in_page_texts_are_escaped_and_consent_is_recorded_raw(
         details = [e.detail for e in conn.execute(sa.select(consent_events))]
     shown = [d["consent"]["text"] for d in details if "consent" in d]
     assert shown and all(text.startswith(f"Tôi đồng ý để {title} lưu") for text in shown)
+
+
+def _leave(site: Site, address: str, how: str) -> None:
+    """The subscriber stops receiving: on the unsubscribe page, by an operator, or by bounces."""
+    if how == "unsubscribe-page":
+        site.request_manage(address)
+        assert site.post_page(site.link(site.mails(address)[-1], "unsubscribe")).status_code == 200
+    elif how == "operator":
+        from syndicator.subscribers import service
+
+        service.remove(site.engine, address)
+    else:
+        with site.engine.begin() as conn:
+            store.set_status(conn, site.subscriber(address).id, "bounced", event="bounced",
+                             source="delivery", now=datetime.now(timezone.utc))
+    assert site.subscriber(address).status != "active"
+
+
+@pytest.mark.parametrize("how", ["unsubscribe-page", "operator", "bounce"])
+def test_an_old_confirmation_link_does_not_bring_back_who_left(lite: Site, how: str) -> None:
+    assert lite.subscribe("a@x.gov.vn").status_code == 200
+    confirm = lite.link(lite.mails("a@x.gov.vn")[-1], "confirm")
+    shown = form_token(lite.client.get(confirm).text)  # the confirm form, as first shown
+    assert lite.client.post(confirm, data={"form_token": shown}).status_code == 200
+    assert "Đã xác nhận đăng ký" in lite.client.get(confirm).text  # confirming twice: harmless
+    _leave(lite, "a@x.gov.vn", how)
+    before = lite.snapshot()
+    page = lite.client.get(confirm)
+    assert page.status_code == 200 and "không còn nhận bản tin" in main_text(page.text)
+    assert "Đã xác nhận đăng ký" not in page.text and "/preferences/" in page.text
+    again = lite.client.post(confirm, data={"form_token": shown})  # the old form, sent again
+    assert again.status_code == 409 and "không còn nhận bản tin" in main_text(again.text)
+    assert lite.snapshot() == before
+
+
+@pytest.mark.parametrize("status", ["pending", "unsubscribed", "bounced"])
+def test_a_request_for_a_known_address_waits_for_its_confirmation(lite: Site,
+                                                                   status: str) -> None:
+    address = "a@x.gov.vn"
+    lite.subscribe(address, name="Sở Tư pháp", frequency="weekly")
+    first = lite.link(lite.mails(address)[-1], "confirm")
+    if status != "pending":
+        assert lite.post_page(first).status_code == 200
+        _leave(lite, address, {"unsubscribed": "unsubscribe-page", "bounced": "bounce"}[status])
+    lite.mailed_long_ago()
+    before = lite.subscriber(address)
+    assert lite.subscribe(address, name="Người lạ", frequency="immediate",
+                          text_size="large").status_code == 200
+    assert lite.subscriber(address) == before  # nothing applied before anyone confirms
+    assert lite.events(address)[-2:] == ["subscribe_requested", "confirmation_sent"]
+    second = lite.link(lite.mails(address)[-1], "confirm")
+    page = main_text(lite.client.get(second).text)
+    assert "Người lạ" in page and "Ngay khi có tin mới" in page and "Cỡ chữ lớn" in page
+    if status == "pending":  # the first mail's link still asks for what was asked first
+        assert "Sở Tư pháp" in main_text(lite.client.get(first).text)
+    assert lite.subscriber(address) == before
+    done = lite.post_page(second)
+    assert done.status_code == 200 and "Đã xác nhận đăng ký" in done.text
+    row = lite.subscriber(address)
+    assert (row.status, row.name, row.frequency, row.text_size) == \
+        ("active", "Người lạ", "immediate", "large")
+    with lite.engine.connect() as conn:
+        event = [e for e in store.history(conn, row.id) if e["event"] == "confirmed"][-1]
+    assert event["detail"]["frequency"] == "immediate" and event["detail"]["consent"]["text"]

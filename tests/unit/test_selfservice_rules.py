@@ -1,4 +1,5 @@
-"""Pure rules of the subscriber pages: allowed domains, client rate window, form tokens."""
+"""Pure rules of the subscriber pages: allowed domains, client rate window, form tokens, what a
+confirmation link may still do."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from itsdangerous.timed import TimestampSigner
 from starlette.requests import Request
 
-from syndicator.subscribers.policy import SlidingWindow, domain_allowed
+from syndicator.subscribers.policy import SlidingWindow, confirmation_state, domain_allowed
 from syndicator.web.forms import FORM_MAX_AGE, FormTokens, client_address
 
 
@@ -76,3 +77,18 @@ def test_client_address_trusts_only_configured_proxies() -> None:
     # are ignored).
     assert client_address(_request("10.0.0.1", "6.6.6.6, 1.2.3.4"), ["10.0.0.1"]) == "1.2.3.4"
     assert client_address(_request("10.0.0.1", "garbage"), ["10.0.0.1"]) == "10.0.0.1"
+
+
+@pytest.mark.parametrize("status,request_id,left,state", [
+    ("pending", 5, None, "open"),
+    ("pending", None, None, "open"),  # a link mailed before links carried their request
+    ("active", 5, None, "active"),  # confirming twice is harmless
+    ("unsubscribed", 5, 9, "closed"),  # mailed before unsubscribing: must not bring it back
+    ("bounced", 5, 9, "closed"),
+    ("unsubscribed", None, 9, "closed"),
+    ("unsubscribed", 12, 9, "open"),  # a new request after unsubscribing: double opt-in again
+    ("bounced", 12, 9, "open"),
+])
+def test_confirmation_state(status: str, request_id: int | None, left: int | None,
+                            state: str) -> None:
+    assert confirmation_state(status, request_id, left) == state
