@@ -1,4 +1,4 @@
-"""`syndicator subscribers ...`: add, list, remove, import, export, consent."""
+"""`syndicator subscribers ...`: add, list, remove, import, export, consent, reset-links."""
 
 from __future__ import annotations
 
@@ -112,3 +112,19 @@ def subscribers_consent(app: App, email: str) -> None:
     if record is None:
         raise UsageError(f"no subscriber with address {email.strip()!r}")
     click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+
+
+@subscribers.command("reset-links")
+@click.argument("email")
+@pass_app
+@handle_errors
+def subscribers_reset_links(app: App, email: str) -> None:
+    """Retire every link mailed to an address so far (preferences, unsubscribe, confirm)."""
+    from syndicator.errors import UsageError
+    from syndicator.subscribers.selfservice import reset_links
+
+    s = reset_links(app.state, email)
+    if s is None:
+        raise UsageError(f"no subscriber with address {email.strip()!r}")
+    click.echo(f"links of {s.email} reset: earlier links no longer work "
+               "(fresh ones come with the next mail, or from /manage)")

@@ -85,6 +85,16 @@ def record_request(conn: sa.Connection, subscriber_id: int, s: NewSubscriber, *,
     return record(conn, subscriber_id, "subscribe_requested", source, now, detail | _prefs(s))
 
 
+def reset_links(conn: sa.Connection, subscriber_id: int, *, source: str, now: datetime) -> int:
+    """Move the token version on, so every link mailed so far is refused; the new version."""
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id).values(
+        token_version=subscribers.c.token_version + 1, updated_at=now))
+    version = int(conn.scalar(sa.select(subscribers.c.token_version)
+                              .where(subscribers.c.id == subscriber_id)))
+    record(conn, subscriber_id, "links_reset", source, now, {"token_version": version})
+    return version
+
+
 def record(conn: sa.Connection, subscriber_id: int, event: str, source: str, at: datetime,
            detail: dict[str, Any]) -> int:
     """One consent event; its id."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -229,3 +229,18 @@ def consent_record(engine: Engine, email: str) -> dict[str, Any] | None:
         if sub is None:
             return None
         return {"subscriber": as_dict(sub), "events": store.history(conn, sub.id)}
+
+
+def reset_links(engine: Engine, email: str, *, source: str = "cli",
+                now: datetime | None = None) -> Subscriber | None:
+    """An operator retires every link mailed to this address so far; None when unknown.
+
+    Preferences, unsubscribe and confirmation links then answer "Đường dẫn không còn hiệu
+    lực"; the owner gets fresh ones from /manage (or in the next digest).
+    """
+    with _claim_lock, engine.begin() as conn:
+        found = _locked_by_email(conn, email.strip())
+        if found is None:
+            return None
+        store.reset_links(conn, found.id, source=source, now=now or datetime.now(timezone.utc))
+        return store.get(conn, found.id)

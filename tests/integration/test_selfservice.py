@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -59,11 +60,7 @@ def test_double_opt_in_and_whole_consent_history(site: Site, tmp_path: Path) -> 
                      content=b"List-Unsubscribe=One-Click",
                      headers={"content-type": "application/x-www-form-urlencoded"})
 
-    config = tmp_path / "config.yaml"
-    config.write_text(f"database: {{url: '{site.engine.url.render_as_string(False)}'}}\n"
-                      "log: {format: console}\n")
-    result = CliRunner().invoke(cli, ["--config", str(config), "subscribers", "consent",
-                                      "vanthu@babe.gov.vn"])
+    result = _cli(site, tmp_path, "subscribers", "consent", "vanthu@babe.gov.vn")
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["subscriber"]["status"] == "unsubscribed"
@@ -129,8 +126,9 @@ def test_expired_confirmation_and_reset_links(lite: Site, monkeypatch: pytest.Mo
     lite.request_manage("late@x.gov.vn")
     unsubscribe = lite.link(lite.mails("late@x.gov.vn")[-1], "unsubscribe")
     assert lite.client.get(unsubscribe).status_code == 200
-    with lite.engine.begin() as conn:
-        conn.execute(subscribers.update().values(token_version=subscribers.c.token_version + 1))
+    from syndicator.subscribers.selfservice import reset_links
+
+    reset_links(lite.engine, "late@x.gov.vn")
     r = lite.client.get(unsubscribe)
     assert r.status_code == 410 and "không còn hiệu lực" in r.text
 
@@ -312,6 +310,13 @@ def test_config_values_in_page_texts_are_escaped_and_consent_is_recorded_raw(
     assert shown and all(text.startswith(f"Tôi đồng ý để {title} lưu") for text in shown)
 
 
+def _cli(site: Site, tmp_path: Path, *args: str) -> Any:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {{url: '{site.engine.url.render_as_string(False)}'}}\n"
+                      "log: {format: console}\n")
+    return CliRunner().invoke(cli, ["--config", str(config), *args])
+
+
 def _leave(site: Site, address: str, how: str) -> None:
     """The subscriber stops receiving: on the unsubscribe page, by an operator, or by bounces."""
     if how == "unsubscribe-page":
@@ -374,3 +379,24 @@ def test_a_request_for_a_known_address_waits_for_its_confirmation(lite: Site,
     with lite.engine.connect() as conn:
         event = [e for e in store.history(conn, row.id) if e["event"] == "confirmed"][-1]
     assert event["detail"]["frequency"] == "immediate" and event["detail"]["consent"]["text"]
+
+
+def test_operator_resets_every_link_of_a_subscriber(lite: Site, tmp_path: Path) -> None:
+    confirmed(lite, "a@x.gov.vn")
+    mail = lite.mails("a@x.gov.vn")[-1]
+    old = [lite.link(mail, "preferences"), lite.link(mail, "unsubscribe")]
+    result = _cli(lite, tmp_path, "subscribers", "reset-links", "A@x.gov.vn")
+    assert result.exit_code == 0, result.output
+    assert "a@x.gov.vn" in result.stdout
+    for path in old:
+        for r in (lite.client.get(path), lite.client.post(path, data={
+                "List-Unsubscribe": "One-Click"})):
+            assert r.status_code == 410 and "Đường dẫn không còn hiệu lực" in r.text
+    assert lite.subscriber("a@x.gov.vn").status == "active"
+    assert lite.events("a@x.gov.vn")[-1] == "links_reset"
+    lite.mailed_long_ago()
+    lite.request_manage("a@x.gov.vn")  # the way back: a fresh link by mail
+    assert lite.client.get(lite.link(lite.mails("a@x.gov.vn")[-1], "unsubscribe")).status_code \
+        == 200
+    unknown = _cli(lite, tmp_path, "subscribers", "reset-links", "nobody@x.gov.vn")
+    assert unknown.exit_code == 2 and "nobody@x.gov.vn" in unknown.output
