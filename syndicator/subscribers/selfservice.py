@@ -138,12 +138,14 @@ class SelfService:
 
     def resubscribe(self, subscriber_id: int, version: int, *, detail: dict[str, Any],
                     now: datetime) -> Subscriber:
-        """A manage link proves the mailbox: it re-activates an unsubscribed address."""
+        """A manage link proves the mailbox: it activates an unsubscribed or bounced address,
+        and confirms a pending one (recorded as 'confirmed')."""
         with self.engine.begin() as conn:
             sub = _current(conn, subscriber_id, version)
             if sub.status != "active":
-                store.set_status(conn, sub.id, "active", event="resubscribed",
-                                 source="preferences-page", now=now, detail=detail)
+                event = "confirmed" if sub.status == "pending" else "resubscribed"
+                store.set_status(conn, sub.id, "active", event=event, source="preferences-page",
+                                 now=now, detail=detail)
             return store.get(conn, sub.id)  # type: ignore[return-value]
 
     def unsubscribe(self, subscriber_id: int, version: int, *, source: str,

@@ -400,3 +400,16 @@ def test_operator_resets_every_link_of_a_subscriber(lite: Site, tmp_path: Path) 
         == 200
     unknown = _cli(lite, tmp_path, "subscribers", "reset-links", "nobody@x.gov.vn")
     assert unknown.exit_code == 2 and "nobody@x.gov.vn" in unknown.output
+
+
+def test_a_pending_address_confirms_on_its_preferences_page(lite: Site) -> None:
+    lite.subscribe("p@x.gov.vn", frequency="weekly")
+    lite.request_manage("p@x.gov.vn")
+    prefs = lite.link(lite.mails("p@x.gov.vn")[-1], "preferences")
+    page = main_text(lite.client.get(prefs).text)
+    assert "đang chờ xác nhận" in page and "Hằng tuần" in page
+    assert "Xác nhận đăng ký" in page and "Đăng ký lại" not in page
+    done = lite.post_page(prefs, action="resubscribe")
+    assert done.status_code == 200 and "Đã xác nhận đăng ký" in main_text(done.text)
+    assert lite.subscriber("p@x.gov.vn").status == "active"
+    assert lite.events("p@x.gov.vn")[-1] == "confirmed"
