@@ -102,10 +102,12 @@ class Renderer:
     def _recipient(self, sub: Any) -> Any:
         from syndicator.digests.composer import Recipient
 
-        prefs = self._links.preferences(sub.id, sub.token_version)
+        links, version = self._links, sub.token_version
+        # The other size preselected on the preferences page: one click there saves it.
         return Recipient(email=sub.email, name=sub.name, text_size=sub.text_size,
-                         unsubscribe_url=self._links.unsubscribe(sub.id, sub.token_version),
-                         preferences_url=prefs, switch_size_url=prefs)
+                         unsubscribe_url=links.unsubscribe(sub.id, version),
+                         preferences_url=links.preferences(sub.id, version),
+                         switch_size_url=links.switch_size(sub.id, version, sub.text_size))
 
     def _digest(self, conn: sa.Connection, content_id: int) -> Any:
         if content_id not in self._digests:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -15,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from syndicator import metrics
 from syndicator.settings import Settings
-from syndicator.subscribers.model import InvalidField, Subscriber, build
+from syndicator.subscribers.model import TEXT_SIZES, InvalidField, Subscriber, build
 from syndicator.subscribers.selfservice import Confirmation, LinkGone
 from syndicator.tokens import InvalidToken
 from syndicator.web.forms import SubscriberFields
@@ -81,7 +82,7 @@ class PersonalPages(PageKit):
     def _personal_page(self, request: Request, form: FormData | None, template: str,
                        token: str, sub: Subscriber, status: int = 200, **ctx: Any) -> Response:
         purpose = template.split(".")[0]
-        ctx = {"done": False, "errors": {}, "state": ""} | ctx
+        ctx = {"done": False, "errors": {}, "state": "", "preselected": ""} | ctx
         return self.view.page(
             request, template, status=status, large=self._large(request, form, sub),
             sub=sub, form_token=self.forms.make(purpose, token, self.view.consent_version),
@@ -120,8 +121,10 @@ class PersonalPages(PageKit):
         categories = await run_in_threadpool(self._categories)
         page = functools.partial(self._personal_page, request, form, "preferences.html.j2",
                                  token, categories=categories)
-        if form is None:
-            return page(sub, fields=_fields_of(sub))
+        if form is None:  # ?text_size= (the digest's "switch size" link) only preselects
+            preselect = _size_asked(request, sub)
+            return page(sub, fields=replace(_fields_of(sub), text_size=preselect or
+                                            sub.text_size), preselected=preselect)
         fields = SubscriberFields.read(form)
         if not self._form_ok(form, "preferences", token):
             metrics.page_refused("form_expired")
@@ -159,6 +162,14 @@ class PersonalPages(PageKit):
             detail={"client": self._client(request)}, now=_now())
         metrics.page_action("unsubscribed_one_click" if one_click else "unsubscribed")
         return page(sub, done=True)
+
+
+def _size_asked(request: Request, sub: Subscriber) -> str:
+    """The text size a link asks to preselect, when it is not the subscriber's already (only
+    an active subscriber sees the preferences form)."""
+    size = request.query_params.get("text_size", "")
+    wanted = sub.status == "active" and size in TEXT_SIZES and size != sub.text_size
+    return size if wanted else ""
 
 
 def _fields_of(sub: Subscriber) -> SubscriberFields:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -413,3 +414,45 @@ def test_a_pending_address_confirms_on_its_preferences_page(lite: Site) -> None:
     assert done.status_code == 200 and "Đã xác nhận đăng ký" in main_text(done.text)
     assert lite.subscriber("p@x.gov.vn").status == "active"
     assert lite.events("p@x.gov.vn")[-1] == "confirmed"
+
+
+def _digest_to(site: Site, address: str) -> Any:
+    """Deliver a daily digest of one bulletin through the real delivery service."""
+    import asyncio
+
+    from syndicator.delivery import service
+
+    from .delivery_data import add_bulletin, set_watermark
+
+    now = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
+    long_ago = datetime(2020, 1, 1, tzinfo=timezone.utc)  # subscribed before the period
+    with site.engine.begin() as conn:
+        conn.execute(subscribers.update().values(created_at=long_ago, confirmed_at=long_ago))
+    add_bulletin(site.engine, datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc))
+    set_watermark(site.engine, now)
+    service.run_digest(site.settings, site.engine, "daily", now)
+    assert asyncio.run(service.deliver_due(site.settings, site.engine, asyncio.Event())).sent
+    return next(m for m in site.mails(address) if m["Subject"].startswith("Bản tin"))
+
+
+@pytest.mark.parametrize("size,other", [("standard", "large"), ("large", "standard")])
+def test_the_digest_offers_the_other_text_size_preselected(lite: Site, size: str,
+                                                           other: str) -> None:
+    confirmed(lite, "a@x.gov.vn", text_size=size)
+    html = _digest_to(lite, "a@x.gov.vn").get_body(("html",)).get_content()
+    label = {"large": "Nhận thư cỡ chữ lớn", "standard": "Chuyển về thư cỡ chữ tiêu chuẩn"}[other]
+    switch = re.search(r'<a href="([^"]+)"[^>]*>' + label, html)
+    manage = re.search(r'<a href="([^"]+)"[^>]*>Thay đổi chuyên mục', html)
+    assert switch and manage
+    assert switch.group(1) == f"{manage.group(1)}?text_size={other}"
+    before = lite.snapshot()
+    switch_path, manage_path = (m.group(1).removeprefix("http://127.0.0.1:8080")
+                                for m in (switch, manage))
+    page = lite.client.get(switch_path)
+    assert page.status_code == 200 and lite.snapshot() == before
+    assert f'name="text_size" value="{other}" checked' in page.text
+    assert f'name="text_size" value="{size}" checked' not in page.text
+    assert "Lưu lựa chọn" in main_text(page.text)
+    for plain in (manage_path, f"{manage_path}?text_size=huge"):
+        assert f'name="text_size" value="{size}" checked' in lite.client.get(plain).text
+    assert lite.snapshot() == before

@@ -49,6 +49,7 @@ class Site:
     client: TestClient
     engine: sa.Engine
     outbox: Path
+    settings: Settings
 
     def subscribe(self, address: str, **fields: Any) -> Any:
         token = form_token(self.client.get("/subscribe").text)
@@ -115,4 +116,4 @@ def make_site(engine: sa.Engine, tmp: Path, **settings: Any) -> Site:
         config[section] = config.get(section, {}) | values
     s = Settings(**config)
     app = Starlette(routes=pages.routes(s, engine))
-    return Site(TestClient(app, raise_server_exceptions=True), engine, outbox)
+    return Site(TestClient(app, raise_server_exceptions=True), engine, outbox, s)
