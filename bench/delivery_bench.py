@@ -5,8 +5,11 @@
 
 Phase 1 creates the run (one delivery per subscriber) and delivers it through the engine
 (claims, composer, SMTP transport, recording). Phase 2 sends as many pre-built messages of the
-same size with bare aiosmtplib over the same number of connections to the same sink. Phase 3
-measures peak RSS of a process that creates a run for --memory-subscribers subscribers.
+same size with bare aiosmtplib over the same number of connections to the same sink: an evenly
+spaced sample of the engine's own messages across all deliveries (every content group and
+variant in proportion), repeated to the same count. Phase 3 measures the peak RSS of a fresh
+process that creates a run for --memory-subscribers subscribers and delivers all of it into
+the sink.
 """
 
 from __future__ import annotations
@@ -100,13 +103,16 @@ async def bare(port: int, connections: int, messages: list[bytes]) -> float:
     return seconds
 
 
-def sample_messages(engine: sa.Engine, settings: Settings, count: int) -> list[bytes]:
-    """Messages the engine produced (sizes as sent), repeated to `count`."""
+def sample_messages(engine: sa.Engine, settings: Settings, count: int,
+                    size: int = 200) -> list[bytes]:
+    """`size` of the engine's messages, evenly spaced over all deliveries, repeated to `count`."""
     from syndicator.delivery.render import Renderer
     from syndicator.state.outbox import Claimed
 
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(deliveries).limit(50)).all()
+        ids = list(conn.scalars(sa.select(deliveries.c.id).order_by(deliveries.c.id)))
+        picked = ids[::max(1, len(ids) // size)][:size]
+        rows = conn.execute(sa.select(deliveries).where(deliveries.c.id.in_(picked))).all()
         renderer = Renderer(settings, engine)
         claims = [Claimed(r.id, r.run_id, r.subscriber_id, r.content_id, 1, r.message_id)
                   for r in rows]
@@ -114,25 +120,31 @@ def sample_messages(engine: sa.Engine, settings: Settings, count: int) -> list[b
     return [built[i % len(built)] for i in range(count)]
 
 
-def memory_child(n: int, db: str, seed_only: bool) -> None:
+def memory_child(n: int, db: str, seed_only: bool, port: int) -> None:
     engine = create_engine(db, "database.url")
     if seed_only:
         upgrade(engine)
         seed(engine, n, 20)
         return
+    settings = settings_for(port, 8, db)
     started = time.perf_counter()
-    report = service.run_digest(settings_for(25, 8, db), engine, "daily", NOW)
-    took = time.perf_counter() - started
+    run = service.run_digest(settings, engine, "daily", NOW)
+    created = time.perf_counter() - started
+    after_create = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = asyncio.run(service.deliver_due(settings, engine, asyncio.Event()))
+    sent_s = time.perf_counter() - started - created
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{report.deliveries} {peak / 1024:.0f} {took:.1f}")
+    print(f"{run.deliveries} {after_create / 1024:.0f} {created:.1f} {report.sent} "
+          f"{peak / 1024:.0f} {sent_s:.1f}")
 
 
-def memory(n: int, db: str) -> None:
-    """Peak RSS of a fresh process whose only work is creating a run for n subscribers."""
-    cmd = [sys.executable, __file__, "--memory-child", str(n), "--db", db]
+def memory(n: int, db: str, port: int) -> None:
+    """Peak RSS of a fresh process that creates a run for n subscribers, then delivers it."""
+    cmd = [sys.executable, __file__, "--memory-child", str(n), "--db", db, "--port", str(port)]
     subprocess.run([*cmd, "--seed-only"], check=True)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
     print(f"run creation, {out[0]} deliveries: {out[2]} s, peak RSS {out[1]} MB")
+    print(f"whole run, {out[3]} messages sent in {out[5]} s: peak RSS {out[4]} MB")
 
 
 def main() -> None:
@@ -145,6 +157,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
     from syndicator import logs
 
@@ -152,18 +165,20 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="syn-bench-"))
     db = args.db or f"sqlite:///{tmp / 'state.db'}"
     if args.memory_child:
-        memory_child(args.memory_child, db, args.seed_only)
+        memory_child(args.memory_child, db, args.seed_only, args.port)
         return
     port = free_port()
     sink = subprocess.Popen([sys.executable, str(ROOT / "bench/smtp_sink.py"), str(port)])
     try:
         time.sleep(0.5)
-        run_bench(args, db, port, tmp)
+        if args.rounds:
+            run_bench(args, db, port, tmp)
+        if args.memory_subscribers:
+            memory(args.memory_subscribers, f"sqlite:///{tmp / 'memory.db'}", port)
     finally:
         sink.terminate()
         sink.wait()
-    if args.memory_subscribers:
-        memory(args.memory_subscribers, f"sqlite:///{tmp / 'memory.db'}")
+
 
 def run_bench(args: argparse.Namespace, db: str, port: int, tmp: Path) -> None:
     """Alternate bare and engine rounds: the machine's load drifts, a pair shares it."""
@@ -191,7 +206,7 @@ def run_bench(args: argparse.Namespace, db: str, port: int, tmp: Path) -> None:
         assert report.sent == run.deliveries, report
         if not bare_first:
             bare_s = asyncio.run(bare(port, args.connections, messages))
-        size = sum(map(len, messages)) / len(messages)
+        size = sum(map(len, messages)) / len(messages)  # the sample's: the engine's mix
         ratios.append(bare_s / engine_s)
         print(f"round {round_}: engine {report.sent} messages (avg {size / 1024:.1f} KB) in "
               f"{engine_s:.2f} s = {report.sent / engine_s:.0f}/s; bare aiosmtplib "

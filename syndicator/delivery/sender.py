@@ -56,8 +56,9 @@ class Sender:
         # Claims wait in the queue under a lease. Each entry carries the monotonic time its
         # lease runs out (taken before the claim, so never later than the database's); a
         # worker gives back a claim with too little lease left instead of sending it (another
-        # sender may take it any moment), and the producer claims only when the queue runs
-        # low, halving its batch after a give-back, so the look-ahead follows the send rate.
+        # sender may take it any moment), and the producer claims only when the queue is down
+        # to half a batch, halving its batch after a give-back: the look-ahead follows the
+        # send rate.
         self._queue: asyncio.Queue[tuple[float, Prepared] | None] = asyncio.Queue()
         self._low = asyncio.Event()
         self._margin = 2 * settings.smtp.timeout  # lease left needed to start a transaction
@@ -116,9 +117,13 @@ class Sender:
                 self._queue.put_nowait((lease_ends, item))
             await self._until_low()
 
+    def _low_water(self) -> int:
+        """Claim again when this few are left: enough to keep the workers busy meanwhile."""
+        return max(self._workers, self._batch // 2)
+
     async def _until_low(self) -> None:
-        """Wait until the queue holds at most one claim per worker (or the round halts)."""
-        while self._queue.qsize() > self._workers and not self._halted():
+        """Wait until the queue is down to its low-water mark (or the round halts)."""
+        while self._queue.qsize() > self._low_water() and not self._halted():
             self._low.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._low.wait(), timeout=1.0)
@@ -152,7 +157,7 @@ class Sender:
 
     async def _worker(self, slot: int) -> None:
         while (entry := await self._queue.get()) is not None:
-            if self._queue.qsize() <= self._workers:
+            if self._queue.qsize() <= self._low_water():
                 self._low.set()
             lease_ends, item = entry
             if self._halted():

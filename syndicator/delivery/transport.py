@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 import aiosmtplib
 import structlog
 
+from syndicator.delivery import smtpwire
 from syndicator.errors import TransientError
 from syndicator.settings import MailSettings, SmtpSettings
 
@@ -129,13 +130,12 @@ class SmtpTransport:
                 return Outcome("retry", _code_of(exc.__context__), str(exc), unreachable=True)
         await self._limiter.wait()
         try:
-            errors, reply = await client.sendmail(sender, [rcpt], data)
+            reply = await smtpwire.transaction(client, sender, rcpt, data, self._s.timeout)
         except asyncio.CancelledError:
             self._drop(slot)  # cut mid-transaction: this connection's state is unknown
             raise
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            refused = exc.recipients[0]
-            return _by_code(refused.code, refused.message)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            return _by_code(exc.code, exc.message)
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code == 421 or isinstance(exc, aiosmtplib.SMTPSenderRefused):
                 self._drop(slot)
@@ -145,8 +145,6 @@ class SmtpTransport:
             # Timeouts, lost connections: the server may or may not have the message.
             self._drop(slot)
             return Outcome("retry", None, _describe(exc))
-        if rcpt in errors:  # other servers may report a per-recipient refusal without raising
-            return _by_code(errors[rcpt].code, errors[rcpt].message)
         return Outcome("sent", _reply_code(reply), reply)
 
     def _drop(self, slot: int) -> None:

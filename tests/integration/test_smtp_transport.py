@@ -79,3 +79,15 @@ async def test_rate_per_second_holds_across_connections() -> None:
         await transport.close()
     assert len(server.handler.received) == 11
     assert took >= 0.5  # 11 sends at 20/s: the last may start 0.5 s after the first
+
+
+async def test_lines_starting_with_a_dot_arrive_as_composed() -> None:
+    """Dot-stuffing is ours now (delivery/smtpwire.py): the server must un-stuff to the same bytes."""
+    body = b"Subject: dots\r\n\r\n.leading\r\n..two\r\n.\r\nend =\r\n.x\r\n"
+    handler = FaultyHandler()
+    with SmtpServer(handler) as server:
+        transport = SmtpTransport(smtp(server.port))
+        outcome = await transport.send(0, "a@example.org", "b@example.org", body, "d1")
+        await transport.close()
+    assert (outcome.status, outcome.code) == ("sent", 250)
+    assert handler.received[0].data == body
