@@ -82,7 +82,7 @@ async def test_rate_per_second_holds_across_connections() -> None:
 
 
 async def test_lines_starting_with_a_dot_arrive_as_composed() -> None:
-    """Dot-stuffing is ours now (delivery/smtpwire.py): the server must un-stuff to the same bytes."""
+    """Dot-stuffing is ours (delivery/smtpwire.py): the server un-stuffs to the same bytes."""
     body = b"Subject: dots\r\n\r\n.leading\r\n..two\r\n.\r\nend =\r\n.x\r\n"
     handler = FaultyHandler()
     with SmtpServer(handler) as server:
