@@ -29,10 +29,11 @@ class Links:
     def preferences(self, subscriber_id: int, version: int) -> str:
         return f"{self._base}/preferences/{self._tokens.make('manage', subscriber_id, version)}"
 
-    def switch_size(self, subscriber_id: int, version: int, current: str) -> str:
+    @staticmethod
+    def switch_size(preferences_url: str, current: str) -> str:
         """The preferences page with the other text size preselected (its POST saves it)."""
         other = "standard" if current == "large" else "large"
-        return f"{self.preferences(subscriber_id, version)}?text_size={other}"
+        return f"{preferences_url}?text_size={other}"
 
     def unsubscribe(self, subscriber_id: int, version: int) -> str:
         token = self._tokens.make("unsubscribe", subscriber_id, version)

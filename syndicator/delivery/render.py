@@ -100,14 +100,9 @@ class Renderer:
         return Prepared(c, ascii_address(sub.email), mid, data=data)
 
     def _recipient(self, sub: Any) -> Any:
-        from syndicator.digests.composer import Recipient
+        from syndicator.digests.recipients import recipient_for
 
-        links, version = self._links, sub.token_version
-        # The other size preselected on the preferences page: one click there saves it.
-        return Recipient(email=sub.email, name=sub.name, text_size=sub.text_size,
-                         unsubscribe_url=links.unsubscribe(sub.id, version),
-                         preferences_url=links.preferences(sub.id, version),
-                         switch_size_url=links.switch_size(sub.id, version, sub.text_size))
+        return recipient_for(sub, self._links)
 
     def _digest(self, conn: sa.Connection, content_id: int) -> Any:
         if content_id not in self._digests:

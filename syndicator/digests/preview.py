@@ -15,6 +15,7 @@ from syndicator.digests import periods
 from syndicator.digests.composer import DigestComposer
 from syndicator.digests.model import Digest, Recipient
 from syndicator.errors import UsageError
+from syndicator.links import Links
 from syndicator.settings import Settings
 from syndicator.state import bulletins as store
 
@@ -56,10 +57,12 @@ def parse_now(value: str, tz: ZoneInfo) -> datetime:
 def sample_recipient(settings: Settings, composer: DigestComposer, large: bool) -> Recipient:
     base = settings.base_url
     name = str(composer.messages.preview_name)
-    return Recipient(email=SAMPLE_EMAIL, name=name, text_size="large" if large else "standard",
+    size = "large" if large else "standard"
+    preferences = f"{base}/preferences/xem-truoc"
+    return Recipient(email=SAMPLE_EMAIL, name=name, text_size=size,
                      unsubscribe_url=f"{base}/unsubscribe/xem-truoc",
-                     preferences_url=f"{base}/preferences/xem-truoc",
-                     switch_size_url=f"{base}/preferences/xem-truoc")
+                     preferences_url=preferences,
+                     switch_size_url=Links.switch_size(preferences, size))
 
 
 def render(composer: DigestComposer, preview: Preview, as_eml: bool) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -32,8 +31,7 @@ class PageMailer:
     def compose(self, order: MailOrder, now: datetime | None = None) -> tuple[str, bytes]:
         """(file name, message bytes) for the order."""
         sub = order.subscriber
-        recipient = replace(recipient_for(sub, self._links), switch_size_url=self._links
-                            .switch_size(sub.id, sub.token_version, sub.text_size))
+        recipient = recipient_for(sub, self._links)
         name = f"{order.kind}-{sub.id}-{secrets.token_hex(6)}"
         mid = f"{name}@{self._host}"
         date = now or datetime.now(timezone.utc)

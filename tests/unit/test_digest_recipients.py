@@ -24,4 +24,4 @@ def test_recipient_links_are_signed_for_their_purpose() -> None:
     assert r.unsubscribe_url.startswith("http://127.0.0.1:8080/unsubscribe/")
     assert tokens.read(r.unsubscribe_url.rsplit("/", 1)[1], "unsubscribe") == (42, 3)
     assert tokens.read(r.preferences_url.rsplit("/", 1)[1], "manage") == (42, 3)
-    assert r.switch_size_url == r.preferences_url
+    assert r.switch_size_url == r.preferences_url + "?text_size=standard"  # the other size
