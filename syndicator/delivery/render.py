@@ -88,6 +88,9 @@ class Renderer:
             return Prepared(c, sub.email, mid, skip=f"subscriber is {sub.status}"
                             + (" (paused)" if sub.paused else ""))
         if not allowed(sub.email, self._s.mail.allow_only):
+            # Staging: one line per message held back (never a list), so testers see who.
+            log.info("delivery.held_back", delivery_id=c.id, recipient=sub.email,
+                     reason="mail.allow_only")
             return Prepared(c, sub.email, mid, skip="not in mail.allow_only (staging)")
         digest = self._digest(conn, c.content_id)
         if digest is None:

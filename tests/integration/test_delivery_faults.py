@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import structlog.testing
 
 from syndicator.delivery import service
 from syndicator.delivery.leases import PLACE, SENDER_LEASE
@@ -185,8 +186,11 @@ async def test_file_transport_allowlist_and_retry_overwrites(state: sa.Engine,
                               "allow_only": ["*@allowed.gov.vn"]},
                         security={"secret_key": "k" * 32})
     service.run_digest(settings, state, "daily", NOW)
-    report = await service.deliver_due(settings, state, asyncio.Event())
+    with structlog.testing.capture_logs() as logged:
+        report = await service.deliver_due(settings, state, asyncio.Event())
     assert (report.sent, report.skipped) == (1, 1)
+    held = [e for e in logged if e["event"] == "delivery.held_back"]
+    assert [e["recipient"] for e in held] == ["b@elsewhere.example"]  # logged, not sent
     files = sorted((tmp_path / "mail").glob("*.eml"))
     assert len(files) == 1 and b"a@allowed.gov.vn" in files[0].read_bytes()
     rows = delivery_rows(state)
