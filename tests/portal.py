@@ -31,11 +31,13 @@ class Portal:
 
     def __init__(self, url: str, table: str = "bulletins",
                  columns: dict[str, str] | None = None, published: str = "published",
-                 ts_type: Any = sa.DateTime, id_type: Any = sa.Integer) -> None:
+                 ts_type: Any = sa.DateTime, id_type: Any = sa.Integer,
+                 ts_format: str | None = None, indexed: bool = False) -> None:
         self.columns = columns or DEFAULT_COLUMNS
         self.published = published
         self.engine = create_engine(url, "portal")
         self.text_ts = not isinstance(ts_type, type) or not issubclass(ts_type, sa.DateTime)
+        self.ts_format = ts_format  # for text timestamps: None = ISO
         types: dict[str, Any] = {"id": id_type, "published_at": ts_type,
                                  "updated_at": ts_type, "title": LONG_TEXT,
                                  "status": sa.String(32), "category": sa.String(200)}
@@ -43,6 +45,10 @@ class Portal:
             sa.Column(col, types.get(f, LONG_TEXT), primary_key=(f == "id"),
                       autoincrement=False)
             for f, col in self.columns.items()])
+        if indexed:  # what a DBA might add; the poll must be bounded without them too
+            for f in ("published_at", "updated_at"):
+                if f in self.columns:
+                    sa.Index(f"ix_{table}_{f}", self.table.c[self.columns[f]])
         self.table.metadata.create_all(self.engine)
 
     def insert(self, id: int | str, *, published_at: datetime | str = NOW - timedelta(hours=1),
@@ -71,6 +77,8 @@ class Portal:
 
     def _cols(self, row: dict[str, Any]) -> dict[str, Any]:
         if self.text_ts:
-            row = {k: v.isoformat(sep=" ") if isinstance(v, datetime) else v
-                   for k, v in row.items()}
+            row = {k: self._text(v) if isinstance(v, datetime) else v for k, v in row.items()}
         return {self.columns[k]: v for k, v in row.items() if k in self.columns}
+
+    def _text(self, moment: datetime) -> str:
+        return moment.strftime(self.ts_format) if self.ts_format else moment.isoformat(sep=" ")

@@ -11,7 +11,9 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from syndicator.errors import RowError
+from syndicator.ingest import fresh
 from syndicator.ingest.clean import CleanBulletin, clean_row
+from syndicator.ingest.fresh import NEW_ROWS, FreshState
 from syndicator.settings import Settings
 from syndicator.source.portal import PortalSource, SourceRow
 from syndicator.source.values import as_text, parse_timestamp
@@ -47,8 +49,22 @@ class PollReport:
         return bool(self.new or self.archived or self.changed or self.withdrawn)
 
 
+@dataclass(frozen=True)
+class _KeyReads:
+    """What one incremental poll read of the portal's key columns, and from where."""
+
+    checked: dict[str, store.Known]  # our hot set and verification sweep, by source id
+    verify: list[store.Known]
+    keys: list[SourceRow]  # the portal's rows for `checked` (missing ones were deleted)
+    discovered: list[SourceRow]  # the discovery sweep
+    fresh_state: FreshState | None
+    new: list[SourceRow]  # ids past the highest seen
+    waiting: list[SourceRow]  # recent rows not public yet, re-read
+
+
 class Poller:
-    """Compares the portal with our copy: a window of recent edits plus two rotating sweeps."""
+    """Compares the portal with our copy: a time window where the portal's indexes allow it,
+    new ids, the hot set and two rotating sweeps (ADR 001)."""
 
     def __init__(self, settings: Settings, source: PortalSource, engine: Engine,
                  clock: Callable[[], datetime] = utcnow) -> None:
@@ -72,41 +88,85 @@ class Poller:
         return report
 
     def _first_import(self, now: datetime, report: PollReport) -> None:
+        pages_new_ids = self._source.describe().pages_new_ids
+        state = FreshState(((now, 0),))
         for batch in self._source.all_rows(_FIRST_IMPORT_BATCH):
             with self._engine.begin() as conn:
                 self._apply(conn, batch, [], now, report, history=True)
+            if pages_new_ids:
+                waiting = [*state.waiting, *self._waiting(batch, now)]
+                state = FreshState(((now, int(batch[-1].key)),),
+                                   tuple(sorted(waiting)[-self._s.ingest.hot_limit:]))
         with self._engine.begin() as conn:
             set_value(conn, WATERMARK, now.isoformat())
+            if pages_new_ids:
+                set_value(conn, NEW_ROWS, state.dump())
 
     def _incremental(self, watermark: datetime, now: datetime, report: PollReport) -> None:
+        window = self._source.changed_since(watermark - self._overlap)
+        reads = self._read_keys(now)
+        gone = set(reads.checked) - {r.source_id for r in reads.keys}
+        rows = window + self._full_rows_needed(reads, {r.source_id for r in window}, now)
+        with self._engine.begin() as conn:
+            self._apply(conn, rows, sorted(gone), now, report)
+            self._save_cursors(conn, reads, now)
+
+    def _read_keys(self, now: datetime) -> _KeyReads:
+        """The key columns of the hot set, both sweeps and the new ids (each bounded)."""
         ing = self._s.ingest
-        rows = self._source.changed_since(watermark - timedelta(seconds=ing.overlap_seconds))
         with self._engine.connect() as conn:
             hot = store.hot(conn, now - timedelta(days=ing.hot_days),
                             self._s.feeds.max_entries, ing.hot_limit)
             verify = store.public_after(conn, int(get_value(conn, VERIFY_CURSOR) or 0),
                                         ing.sweep_batch)
             discover_after = get_value(conn, DISCOVER_CURSOR) or None
+            fresh_state = self._fresh_state(conn, now)
         checked = {k.source_id: k for k in (*hot, *verify)}
-        keys = self._source.by_ids(_portal_keys(checked.values()), keys_only=True)
-        discovered = self._source.after(discover_after, ing.sweep_batch, keys_only=True)
-        gone = set(checked) - {r.source_id for r in keys}
-        rows += self._full_rows_needed(keys, discovered, checked, {r.source_id for r in rows}, now)
-        with self._engine.begin() as conn:
-            self._apply(conn, rows, sorted(gone), now, report)
-            set_value(conn, WATERMARK, now.isoformat())
-            set_value(conn, VERIFY_CURSOR, str(verify[-1].id if verify else 0))
-            full_page = len(discovered) == ing.sweep_batch
-            set_value(conn, DISCOVER_CURSOR, discovered[-1].key if full_page else "")
+        new, waiting = (fresh.read(self._source, fresh_state, now, self._overlap)
+                        if fresh_state else ([], []))
+        return _KeyReads(
+            checked=checked, verify=verify, fresh_state=fresh_state, new=new, waiting=waiting,
+            keys=self._source.by_ids(_portal_keys(checked.values()), keys_only=True),
+            discovered=self._source.after(discover_after, ing.sweep_batch, keys_only=True))
 
-    def _full_rows_needed(self, keys: list[SourceRow], discovered: list[SourceRow],
-                          checked: dict[str, store.Known], have: set[str],
+    def _fresh_state(self, conn: sa.Connection, now: datetime) -> FreshState | None:
+        """Where to page new ids from; None when the portal's ids cannot be paged."""
+        if not self._source.describe().pages_new_ids:
+            return None
+        state = FreshState.load(get_value(conn, NEW_ROWS))
+        if state is None:  # state from before paging by id: start at our newest bulletins
+            ours = [int(s) for s in store.newest_source_ids(conn, 100) if s.isdigit()]
+            high = max(ours) if ours else int(self._source.newest_key() or 0)
+            state = FreshState(((now, high),))
+        return state
+
+    def _save_cursors(self, conn: sa.Connection, reads: _KeyReads, now: datetime) -> None:
+        set_value(conn, WATERMARK, now.isoformat())
+        set_value(conn, VERIFY_CURSOR, str(reads.verify[-1].id if reads.verify else 0))
+        full_page = len(reads.discovered) == self._s.ingest.sweep_batch
+        set_value(conn, DISCOVER_CURSOR, reads.discovered[-1].key if full_page else "")
+        if reads.fresh_state is not None:
+            waiting = self._waiting([*reads.new, *reads.waiting], now)
+            state = reads.fresh_state.advance(now, self._overlap, reads.new, waiting,
+                                              self._s.ingest.hot_limit)
+            set_value(conn, NEW_ROWS, state.dump())
+
+    def _waiting(self, rows: Iterable[SourceRow], now: datetime) -> list[int]:
+        return [int(r.key) for r in rows
+                if fresh.not_public_yet(r, self._s.source.published_status, self._s.tz, now)]
+
+    @property
+    def _overlap(self) -> timedelta:
+        return timedelta(seconds=self._s.ingest.overlap_seconds)
+
+    def _full_rows_needed(self, reads: _KeyReads, have: set[str],
                           now: datetime) -> list[SourceRow]:
         """Read whole rows only where the key columns disagree with our copy."""
-        unknown = [r.source_id for r in discovered if r.source_id not in checked]
+        found = [*reads.discovered, *reads.new, *reads.waiting]
+        unknown = [r.source_id for r in found if r.source_id not in reads.checked]
         with self._engine.connect() as conn:
-            known = checked | store.known(conn, unknown)
-        wanted = {r.key for r in (*keys, *discovered) if r.source_id not in have
+            known = reads.checked | store.known(conn, unknown)
+        wanted = {r.key for r in (*reads.keys, *found) if r.source_id not in have
                   and self._differs(r, known.get(r.source_id), now)}
         return self._source.by_ids(sorted(wanted)) if wanted else []
 

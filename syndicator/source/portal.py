@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mssql
+import structlog
 from sqlalchemy.engine import Engine
 
 from syndicator.dburl import create_engine, redacted
 from syndicator.errors import SourceError, SourceSchemaError
 from syndicator.settings import SourceSettings
+from syndicator.source import shape as shapes
+from syndicator.source.shape import Shape
 from syndicator.source.values import as_text, local_naive
 from syndicator.text import one_line
+
+log = structlog.get_logger(__name__)
 
 FIELDS = ("id", "title", "summary", "body_html", "author", "category", "url",
           "published_at", "updated_at", "status")
@@ -46,25 +51,6 @@ def source_row(values: Mapping[str, Any]) -> SourceRow:
     return SourceRow(source_id, values, None if raw == source_id else raw)
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """What reflection told us: how to bind ids and timestamps for this table."""
-
-    cols: Mapping[str, sa.ColumnClause[Any]]  # our field -> the portal's column
-    int_ids: bool
-    ts_kind: Mapping[str, str]  # field -> "aware" | "naive" | "text"
-
-
-def timestamp_kind(col_type: Any, dialect: str) -> str:
-    """How to bind a bound for this column: "aware", "naive" (wall clock in tz) or "text"."""
-    if dialect == "sqlite" or not isinstance(col_type, sa.DateTime):
-        return "text"
-    # SQL Server reflects DATETIMEOFFSET with timezone=False, yet every value carries its offset.
-    if isinstance(col_type, mssql.DATETIMEOFFSET) or getattr(col_type, "timezone", False):
-        return "aware"
-    return "naive"
-
-
 class PortalSource:
     """Queries whose cost depends on what changed, never on the size of the table."""
 
@@ -73,25 +59,34 @@ class PortalSource:
         self._tz = tz
         self._engine = engine or create_engine(
             settings.url.get_secret_value(), "source.url", read_only=True)
-        self._shape: _Shape | None = None
+        self._shape: Shape | None = None
         self.display_url = redacted(settings.url.get_secret_value())
 
     @property
     def engine(self) -> Engine:
         return self._engine
 
-    def describe(self) -> _Shape:
+    def describe(self) -> Shape:
         """Reflect the table once; a missing table or mapped column is a SourceSchemaError."""
         if self._shape is None:
             self._shape = self._reflect()
+            log.info("source.described", table=self._settings.table,
+                     window=",".join(self._shape.window) or "none",
+                     pages_new_ids=self._shape.pages_new_ids)
         return self._shape
 
     def changed_since(self, since: datetime) -> list[SourceRow]:
-        """Rows updated or published at or after `since` (public or not)."""
+        """Rows updated or published at or after `since`, on the columns fit for a window."""
         shape = self.describe()
-        conds = [shape.cols[f] >= self._bind_ts(shape, f, since)
-                 for f in ("published_at", "updated_at") if f in shape.cols]
-        return self._fetch(self._select(shape).where(sa.or_(*conds)))
+        conds = [shape.cols[f] >= self._bind_ts(shape, f, since) for f in shape.window]
+        return self._fetch(self._select(shape).where(sa.or_(*conds))) if conds else []
+
+    def newest_key(self) -> str | None:
+        """The highest id in the table (an index lookup where new ids can be paged)."""
+        shape = self.describe()
+        with self._connect() as conn:
+            newest = conn.scalar(sa.select(sa.func.max(shape.cols["id"])))
+        return None if newest is None else str(newest)
 
     def by_ids(self, keys: Sequence[str], keys_only: bool = False) -> list[SourceRow]:
         """The rows with these keys (SourceRow.key) that still exist (KEY_FIELDS if keys_only)."""
@@ -124,23 +119,29 @@ class PortalSource:
         self.describe()
 
     @staticmethod
-    def _select(shape: _Shape, keys_only: bool = False) -> sa.Select[Any]:
+    def _select(shape: Shape, keys_only: bool = False) -> sa.Select[Any]:
         fields = [f for f in shape.cols if not keys_only or f in KEY_FIELDS]
         return sa.select(*[shape.cols[f].label(f) for f in fields])
 
     def _fetch(self, query: sa.Select[Any]) -> list[SourceRow]:
-        try:
-            with self._engine.connect() as conn:
-                result = conn.execute(query).mappings().all()
-        except sa.exc.DBAPIError as exc:
-            raise SourceError(self._failure("cannot be read", exc)) from None
+        with self._connect() as conn:
+            result = conn.execute(query).mappings().all()
         return [source_row(dict(r)) for r in result]
 
-    def _reflect(self) -> _Shape:
+    @contextmanager
+    def _connect(self, what: str = "cannot be read") -> Iterator[sa.Connection]:
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except sa.exc.DBAPIError as exc:
+            raise SourceError(self._failure(what, exc)) from None
+
+    def _reflect(self) -> Shape:
         s = self._settings
         try:
-            columns = {c["name"]: c for c in sa.inspect(self._engine).get_columns(
-                s.table, schema=s.db_schema)}
+            inspector = sa.inspect(self._engine)
+            columns = {c["name"]: c for c in inspector.get_columns(s.table, schema=s.db_schema)}
+            indexed = shapes.indexed_columns(inspector, s.table, s.db_schema)
         except sa.exc.NoSuchTableError:
             raise SourceSchemaError(f"source table {s.table!r} does not exist in "
                                     f"{self.display_url}") from None
@@ -150,11 +151,27 @@ class PortalSource:
         self._check_columns(mapping, columns)
         table = sa.table(s.table, *[sa.column(col) for col in set(mapping.values())],
                          schema=s.db_schema)
-        kinds = {f: timestamp_kind(columns[mapping[f]]["type"], self._engine.dialect.name)
-                 for f in ("published_at", "updated_at") if f in mapping}
+        kinds = {f: shapes.timestamp_kind(columns[mapping[f]]["type"], self._engine.dialect.name)
+                 for f in shapes.TIMESTAMPS if f in mapping}
         int_ids = isinstance(columns[mapping["id"]]["type"], sa.Integer)
         cols = {f: table.c[col] for f, col in mapping.items()}
-        return _Shape(cols=cols, int_ids=int_ids, ts_kind=kinds)
+        iso_text = self._iso_text(cols, kinds)
+        pages_new_ids = int_ids and mapping["id"] in indexed
+        window = shapes.window_fields(kinds, set(iso_text),
+                                      {f for f, col in mapping.items() if col in indexed},
+                                      pages_new_ids)
+        return Shape(cols=cols, int_ids=int_ids, ts_kind=kinds, window=window,
+                     pages_new_ids=pages_new_ids, text_sep=iso_text)
+
+    def _iso_text(self, cols: Mapping[str, sa.ColumnClause[Any]],
+                  kinds: Mapping[str, str]) -> dict[str, str]:
+        """Text timestamp fields whose newest values all sort as time (dd/mm/yyyy does not)."""
+        text_fields = [f for f, kind in kinds.items() if kind == "text"]
+        if not text_fields:
+            return {}
+        with self._connect() as conn:
+            samples = shapes.sample_text_timestamps(conn, cols, text_fields)
+        return shapes.iso_separators(samples)
 
     def _check_columns(self, mapping: dict[str, str], columns: Mapping[str, Any]) -> None:
         for field, col in mapping.items():
@@ -163,16 +180,17 @@ class PortalSource:
                     f"source table {self._settings.table!r} has no column {col!r} "
                     f"(source.columns.{field}); it has: {', '.join(sorted(columns))}")
 
-
-    def _bind_ts(self, shape: _Shape, field: str, moment: datetime) -> Any:
+    def _bind_ts(self, shape: Shape, field: str, moment: datetime) -> Any:
         kind = shape.ts_kind[field]
         if kind == "aware":
             return moment
         naive = local_naive(moment, self._tz)
-        return naive if kind == "naive" else naive.isoformat(sep=" ", timespec="seconds")
+        if kind == "naive":
+            return naive
+        return naive.isoformat(sep=(shape.text_sep or {}).get(field, " "), timespec="seconds")
 
     @staticmethod
-    def _bind_id(shape: _Shape, source_id: str) -> Any:
+    def _bind_id(shape: Shape, source_id: str) -> Any:
         return int(source_id) if shape.int_ids else source_id
 
     def _failure(self, what: str, exc: Exception) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,8 @@ _FORMATS = (
     "%d/%m/%Y %H:%M",
     "%d/%m/%Y",
 )
+# Local ISO 8601 without an offset: the only text whose string order is its time order.
+_SORTABLE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 
 
 def parse_timestamp(value: object, tz: ZoneInfo) -> datetime:
@@ -61,3 +64,8 @@ def as_text(value: object) -> str | None:
 def local_naive(moment: datetime, tz: ZoneInfo) -> datetime:
     """Wall-clock time in `tz`, without tzinfo, to compare with naive portal columns."""
     return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def sorts_as_time(text: str) -> bool:
+    """Whether comparing this text with an ISO bound as strings compares the times."""
+    return _SORTABLE.fullmatch(text) is not None

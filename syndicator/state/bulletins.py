@@ -73,14 +73,24 @@ def withdraw(conn: sa.Connection, ids: Sequence[int], now: datetime) -> None:
 
 
 def hot(conn: sa.Connection, seen_since: datetime, newest: int, limit: int) -> list[Known]:
-    """Public bulletins a reader may still be shown: recently seen, or at the top of the feed."""
+    """Bulletins a reader may still be shown: recently seen, at the top of the feed, or
+    recently withdrawn (an unpublished bulletin is often published again soon)."""
     public = bulletins.c.state == "public"
     recent = (sa.select(*_KNOWN_COLS).where(public, bulletins.c.first_seen_at >= seen_since)
               .order_by(bulletins.c.first_seen_at.desc()).limit(limit))
     top = (sa.select(*_KNOWN_COLS).where(public)
            .order_by(bulletins.c.published_at.desc()).limit(newest))
-    rows = {r.id: Known(*r) for q in (recent, top) for r in conn.execute(q)}
+    withdrawn = (sa.select(*_KNOWN_COLS).where(bulletins.c.state == "withdrawn",
+                                               bulletins.c.withdrawn_at >= seen_since)
+                 .order_by(bulletins.c.withdrawn_at.desc()).limit(limit))
+    rows = {r.id: Known(*r) for q in (recent, top, withdrawn) for r in conn.execute(q)}
     return list(rows.values())
+
+
+def newest_source_ids(conn: sa.Connection, limit: int) -> list[str]:
+    """The source ids of the bulletins we stored last (by our id)."""
+    query = sa.select(bulletins.c.source_id).order_by(bulletins.c.id.desc()).limit(limit)
+    return list(conn.scalars(query))
 
 
 def public_after(conn: sa.Connection, after_id: int, limit: int) -> list[Known]:

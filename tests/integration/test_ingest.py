@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,18 +18,20 @@ from syndicator.settings import Settings
 from syndicator.source.portal import PortalSource
 from syndicator.state.db import upgrade
 from syndicator.state.schema import bulletins
-from tests.portal import NOW, Portal
+from tests.portal import NOW, Portal, local
 
 
 class Harness:
     """A portal, our state database and a poller with a hand-driven clock."""
 
-    def __init__(self, state_url: str, portal_url: str, **overrides: Any) -> None:
+    def __init__(self, state_url: str, portal_url: str, indexed: bool = False,
+                 **overrides: Any) -> None:
         source = {"url": portal_url} | overrides.pop("source", {})
         self.settings = Settings(source=source, **overrides)
         self.portal = Portal(portal_url, table=self.settings.source.table,
                              columns=_columns(self.settings),
-                             published=self.settings.source.published_status)
+                             published=self.settings.source.published_status,
+                             indexed=indexed)
         self.state = create_engine(state_url, "database.url")
         upgrade(self.state)
         self.now = NOW
@@ -55,9 +58,10 @@ def _columns(settings: Settings) -> dict[str, str]:
     return {f: getattr(cols, f) for f in type(cols).model_fields if getattr(cols, f)}
 
 
-@pytest.fixture
-def h(db_pair: tuple[str, str]) -> Iterator[Harness]:
-    harness = Harness(*db_pair)
+@pytest.fixture(params=["unindexed", "indexed"])
+def h(request: pytest.FixtureRequest, db_pair: tuple[str, str]) -> Iterator[Harness]:
+    """Without indexes on the portal's timestamps new rows come by id; with them, by window."""
+    harness = Harness(*db_pair, indexed=request.param == "indexed")
     yield harness
     harness.close()
 
@@ -314,3 +318,121 @@ def test_a_backdated_bulletin_on_a_later_poll_is_mailed(h: Harness) -> None:
     report = h.poll()
     assert len(report.new) == 1 and report.archived == []
     assert h.stored(2).notify
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_day_first_text_timestamps_on_a_later_poll(db_pair: tuple[str, str],
+                                                   indexed: bool) -> None:
+    """'03/12/2026 09:00' < '2026-12-03 ...' as strings: no time window can use such a column."""
+    h = Harness(*db_pair, indexed=indexed, ingest={"sweep_batch": 10})
+    try:
+        h.portal = _fresh_portal(h, ts_type=sa.String(40), ts_format="%d/%m/%Y %H:%M",
+                                 indexed=indexed)
+        h.now = datetime(2026, 12, 3, 3, 0, tzinfo=timezone.utc)
+        for i in range(1, 31):  # more than one discovery sweep reads
+            h.portal.insert(i, published_at=h.now - timedelta(hours=1, minutes=i))
+        assert len(h.poll().new) == 30
+        h.portal.insert(31, published_at=h.now - timedelta(minutes=5))
+        h.portal.update(20, updated_at=h.now, title="Tiêu đề đã sửa")
+        report = h.poll()
+        assert (len(report.new), len(report.changed), report.errors) == (1, 1, [])
+        assert h.stored(20).title == "Tiêu đề đã sửa" and h.stored(31).state == "public"
+    finally:
+        h.close()
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_a_row_committed_late_under_a_lower_id_is_found(db_pair: tuple[str, str],
+                                                        indexed: bool) -> None:
+    h = Harness(*db_pair, indexed=indexed, ingest={"sweep_batch": 10})
+    try:
+        for i in range(1, 31):
+            h.portal.insert(i, published_at=NOW - timedelta(days=5))
+        h.poll()
+        h.poll(timedelta(minutes=11))  # the discovery sweep reads ids 1-10
+        h.portal.insert(32)
+        assert len(h.poll().new) == 1  # the sweep: 11-20
+        # 31 was allocated before 32 but committed after the poll above read 32.
+        h.portal.insert(31, published_at=NOW - timedelta(days=3), updated_at=None)
+        report = h.poll()  # the sweep: 21-30
+        assert len(report.new) == 1 and h.stored(31).notify
+    finally:
+        h.close()
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_a_draft_published_without_touching_its_dates_is_found(db_pair: tuple[str, str],
+                                                               indexed: bool) -> None:
+    h = Harness(*db_pair, indexed=indexed, ingest={"sweep_batch": 10})
+    try:
+        for i in range(1, 31):
+            h.portal.insert(i, published_at=NOW - timedelta(days=5))
+        h.poll()
+        h.portal.insert(31, status="draft", published_at=NOW - timedelta(days=5))
+        assert h.poll().new == []
+        h.portal.update(31, updated_at=NOW - timedelta(days=5), status="published")
+        assert len(h.poll(timedelta(days=2)).new) == 1
+    finally:
+        h.close()
+
+
+def test_an_edit_of_an_old_bulletin_comes_by_the_window_where_indexed(
+        db_pair: tuple[str, str]) -> None:
+    h = Harness(*db_pair, indexed=True, ingest={"hot_days": 1, "sweep_batch": 10},
+                feeds={"max_entries": 1})
+    try:
+        for i in range(1, 26):
+            h.portal.insert(i, published_at=NOW - timedelta(days=10, minutes=i))
+        h.poll()
+        h.poll(timedelta(days=2))  # nothing is "hot" any more; the sweeps read 1-10
+        h.portal.update(20, updated_at=h.now, title="Sửa bản tin cũ")
+        assert len(h.poll().changed) == 1 and h.stored(20).title == "Sửa bản tin cũ"
+    finally:
+        h.close()
+
+
+def test_no_change_poll_work_does_not_grow_with_the_table(tmp_path: Path) -> None:
+    """Unindexed timestamps (we may never require an index): a window would scan every row."""
+    small, large = (_no_change_poll_steps(tmp_path / str(n), n) for n in (1_000, 5_000))
+    assert large <= small * 1.1, (small, large)  # a scan: about 5 steps more per row
+
+
+def _no_change_poll_steps(tmp_path: Path, rows: int) -> int:
+    tmp_path.mkdir()
+    h = Harness(f"sqlite:///{tmp_path / 'state.db'}", f"sqlite:///{tmp_path / 'portal.db'}")
+    try:
+        _fill(h.portal, rows)
+        steps = _count_vm_steps(h)
+        h.poll()
+        h.poll()
+        steps.clear()
+        report = h.poll()
+        assert report.rows_read == 0 and not report.changed_anything
+        return sum(steps)
+    finally:
+        h.close()
+
+
+def _fill(portal: Portal, rows: int) -> None:
+    """Archive rows, old enough to be out of every time window."""
+    when = local(NOW - timedelta(days=400))
+    values = [{"id": i, "title": f"Bản tin {i}", "url": f"/tin/{i}", "status": "published",
+               "published_at": when, "updated_at": when} for i in range(1, rows + 1)]
+    with portal.engine.begin() as conn:
+        conn.execute(portal.table.insert(), values)
+
+
+def _count_vm_steps(h: Harness) -> list[int]:
+    """SQLite virtual-machine steps the source engine runs, in hundreds (work, not time)."""
+    steps: list[int] = []
+
+    def hook(dbapi: Any, _record: Any) -> None:
+        dbapi.set_progress_handler(lambda: steps.append(100) and 0, 100)
+
+    engine = create_engine(h.settings.source.url.get_secret_value(), "source.url",
+                           read_only=True)
+    sa.event.listen(engine, "connect", hook)
+    h.source.engine.dispose()
+    h.source = PortalSource(h.settings.source, h.settings.tz, engine=engine)
+    h.poller = Poller(h.settings, h.source, h.state, clock=lambda: h.now)
+    return steps

@@ -1,7 +1,7 @@
 """Cleaning one portal row: sanitising, absolute links, timestamps, named errors."""
 
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,9 +10,11 @@ from sqlalchemy.dialects import mssql, mysql, postgresql
 
 from syndicator.errors import RowError
 from syndicator.ingest.clean import clean_row
+from syndicator.ingest.fresh import FreshState
 from syndicator.ingest.sanitize import html_to_text, sanitize_html
-from syndicator.source.portal import SourceRow, source_row, timestamp_kind
-from syndicator.source.values import as_text, parse_timestamp
+from syndicator.source.portal import SourceRow, source_row
+from syndicator.source.shape import timestamp_kind, window_fields
+from syndicator.source.values import as_text, parse_timestamp, sorts_as_time
 from syndicator.text import clean_text
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -120,3 +122,40 @@ def test_an_id_we_cannot_store_is_a_row_error(sid: str, problem: str) -> None:
 ])
 def test_timestamp_columns_are_classified(col_type: object, dialect: str, kind: str) -> None:
     assert timestamp_kind(col_type, dialect) == kind
+
+
+@pytest.mark.parametrize("text,sortable", [
+    ("2026-12-03 09:00:00", True), ("2026-12-03T09:00", True), ("2026-12-03", True),
+    ("2026-12-03 09:00:00.123456", True), ("03/12/2026 09:00", False),
+    ("2026-12-03T09:00:00+07:00", False),  # an offset: string order is not time order
+    (" 2026-12-03", False), ("hôm qua", False),
+])
+def test_which_text_sorts_as_time(text: str, sortable: bool) -> None:
+    assert sorts_as_time(text) is sortable
+
+
+@pytest.mark.parametrize("kinds,iso,indexed,pages,window", [
+    ({"published_at": "naive", "updated_at": "naive"}, set(), {"published_at"}, True,
+     ("published_at",)),  # an unindexed column would make the window a scan
+    ({"published_at": "naive", "updated_at": "naive"}, set(), set(), False,
+     ("published_at", "updated_at")),  # no id to page new rows by: the scan it is
+    ({"published_at": "text", "updated_at": "text"}, {"updated_at"}, set(), False,
+     ("updated_at",)),  # dd/mm/yyyy text never
+])
+def test_window_fields(kinds: dict[str, str], iso: set[str], indexed: set[str], pages: bool,
+                       window: tuple[str, ...]) -> None:
+    assert window_fields(kinds, iso, indexed, pages) == window
+
+
+def test_new_ids_are_paged_from_the_highest_known_an_overlap_ago() -> None:
+    t0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    overlap = timedelta(minutes=10)
+    state = FreshState(((t0, 30),))
+    assert state.start(t0 + timedelta(minutes=1), overlap) == 30
+    for minute, high in ((5, 40), (12, 55)):
+        state = state.advance(t0 + timedelta(minutes=minute), overlap,
+                              [SourceRow(str(high), {})], [7, 3], limit=1)
+    assert state.start(t0 + timedelta(minutes=14), overlap) == 30  # what we knew at 0:04
+    assert state.start(t0 + timedelta(minutes=16), overlap) == 40
+    assert state.marks[-1][1] == 55 and state.waiting == (7,)
+    assert FreshState.load(state.dump()) == state

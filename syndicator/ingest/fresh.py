@@ -1,0 +1,76 @@
+"""New rows by integer id (`id > highest seen`) and a watch on those not public yet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from syndicator.source.portal import PortalSource, SourceRow
+from syndicator.source.values import as_text, parse_timestamp
+from syndicator.text import one_line
+
+NEW_ROWS = "ingest.new_rows"  # the state value holding a FreshState
+_PAGE = 500
+
+
+@dataclass(frozen=True)
+class FreshState:
+    """Where paging new ids starts, and the recent rows that may still become public."""
+
+    # (poll start, highest id read by then), oldest first: we page from the highest id known
+    # `overlap` ago, so a row committed late under a lower id is still found.
+    marks: tuple[tuple[datetime, int], ...]
+    # Ids read while not public yet (drafts, scheduled): re-read by key until they are.
+    waiting: tuple[int, ...] = ()
+
+    @classmethod
+    def load(cls, text: str | None) -> FreshState | None:
+        if not text:
+            return None
+        data = json.loads(text)
+        return cls(tuple((datetime.fromisoformat(t), int(i)) for t, i in data["marks"]),
+                   tuple(int(i) for i in data["waiting"]))
+
+    def dump(self) -> str:
+        return json.dumps({"marks": [[t.isoformat(), i] for t, i in self.marks],
+                           "waiting": list(self.waiting)})
+
+    def start(self, now: datetime, overlap: timedelta) -> int:
+        """The id to page after: the highest we knew `overlap` ago."""
+        old = [i for t, i in self.marks if t <= now - overlap]
+        return old[-1] if old else self.marks[0][1]
+
+    def advance(self, now: datetime, overlap: timedelta, read: Iterable[SourceRow],
+                waiting: Iterable[int], limit: int) -> FreshState:
+        """After a poll: one more mark, marks older than needed dropped, the newest waiting."""
+        high = max([self.marks[-1][1], *(int(r.key) for r in read)])
+        old = [m for m in self.marks if m[0] <= now - overlap][-1:]
+        recent = [m for m in self.marks if m[0] > now - overlap]
+        return FreshState((*old, *recent, (now, high)), tuple(sorted(set(waiting))[-limit:]))
+
+
+def read(source: PortalSource, state: FreshState, now: datetime,
+         overlap: timedelta) -> tuple[list[SourceRow], list[SourceRow]]:
+    """Key columns of rows with ids past the start, and of the rows still waiting."""
+    cursor, new = str(state.start(now, overlap)), []
+    # Every page is an index range; how many pages depends only on how many rows are new.
+    while page := source.after(cursor, _PAGE, keys_only=True):
+        new += page
+        if len(page) < _PAGE:
+            break
+        cursor = page[-1].key
+    waiting = [str(i) for i in state.waiting]
+    return new, source.by_ids(waiting, keys_only=True) if waiting else []
+
+
+def not_public_yet(row: SourceRow, published_status: str, tz: ZoneInfo, now: datetime) -> bool:
+    """A draft or a scheduled bulletin, by its key columns (unreadable dates are not waited on)."""
+    if one_line(as_text(row.values.get("status")) or "") != published_status:
+        return True
+    try:
+        return parse_timestamp(row.values.get("published_at"), tz) > now
+    except ValueError:
+        return False
