@@ -46,6 +46,8 @@ class SourceRow:
 
 def source_row(values: Mapping[str, Any]) -> SourceRow:
     """The one place a portal id is normalised (CHAR padding, NFD, stray control characters)."""
+    if isinstance(values["id"], int):  # most portals: nothing to normalise (and hot: per row)
+        return SourceRow(str(values["id"]), values)
     raw = as_text(values["id"]) or ""
     source_id = one_line(raw)
     return SourceRow(source_id, values, None if raw == source_id else raw)
