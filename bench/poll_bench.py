@@ -1,5 +1,8 @@
 """Poll cost against a 1,000,000-row PostgreSQL portal table, beside a plain indexed query.
 
+Times both Poller.poll() (a hand-driven clock) and services.poll_once() (the daemon's path:
+poll lease, poll, queue immediate digests), each with one PortalSource kept across polls.
+
 Usage: .venv/bin/python bench/poll_bench.py [--rows 1000000] [--admin-url postgresql://...]
 Creates two scratch databases (portal, state), fills them, measures, drops them.
 """
@@ -22,13 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from syndicator import logs  # noqa: E402
 from syndicator.dburl import create_engine  # noqa: E402
 from syndicator.ingest.clean import clean_row  # noqa: E402
-from syndicator.ingest.poll import WATERMARK, Poller  # noqa: E402
+from syndicator.ingest.poll import WATERMARK, Poller, PollReport  # noqa: E402
+from syndicator.services import poll_once  # noqa: E402
 from syndicator.settings import Settings  # noqa: E402
 from syndicator.source.portal import PortalSource, SourceRow  # noqa: E402
 from syndicator.state.db import upgrade  # noqa: E402
 from syndicator.state.values import get_value, set_value  # noqa: E402
 
-NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
+# Real time: services.poll_once runs on the real clock, as the daemon does.
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SPACING = 300
 PROFILE = "--profile" in sys.argv
 CATEGORIES = ["Thi đua - Khen thưởng", "Tổ chức bộ máy", "Cải cách hành chính",
@@ -151,13 +156,6 @@ def measure(portal_url: str, state_url: str, n: int) -> None:
     with state.connect() as conn:
         clock = [datetime.fromisoformat(get_value(conn, WATERMARK) or NOW.isoformat())]
         n = int(conn.scalar(sa.text("SELECT max(CAST(source_id AS integer)) FROM bulletins")))
-    source = PortalSource(settings.source, settings.tz)
-    poller = Poller(settings, source, state, clock=lambda: clock[0])
-
-    def poll() -> None:
-        clock[0] += timedelta(seconds=60)
-        report = poller.poll()
-        assert not report.new and not report.withdrawn, report
 
     def plain() -> None:
         since = (clock[0] - timedelta(minutes=10)).astimezone(settings.tz).replace(tzinfo=None)
@@ -165,14 +163,27 @@ def measure(portal_url: str, state_url: str, n: int) -> None:
             conn.execute(sa.text("SELECT * FROM bulletins WHERE updated_at >= :s"),
                          {"s": since}).all()
 
-    def report(label: str) -> None:
-        poll()  # warm
-        plain()
-        polls, plains = timed(poll, 21), timed(plain, 21)
-        p, q = statistics.median(polls), statistics.median(plains)
-        print(f"{label}: no-change poll median {p:.1f} ms (min {min(polls):.1f}); "
-              f"plain query on the same window median {q:.2f} ms (min {min(plains):.2f}); "
-              f"ratio of medians {p / q:.0f}x")
+    def report(label: str) -> Poller:
+        # One source per process, as the daemon keeps it: the table's shape is read once.
+        source = PortalSource(settings.source, settings.tz)
+        poller = Poller(settings, source, state, clock=lambda: clock[0])
+
+        def poll() -> None:
+            clock[0] += timedelta(seconds=60)
+            no_change(poller.poll())
+
+        def daemon() -> None:  # what the daemon runs: lease, poll, queue immediate digests
+            no_change(poll_once(settings, state, source))
+
+        for warm in (poll, daemon, plain):
+            warm()
+        polls, daemons, plains = timed(poll, 21), timed(daemon, 21), timed(plain, 21)
+        p, d, q = (statistics.median(x) for x in (polls, daemons, plains))
+        print(f"{label}:\n  no-change Poller.poll() median {p:.1f} ms (min {min(polls):.1f})\n"
+              f"  no-change services.poll_once() median {d:.1f} ms (min {min(daemons):.1f})\n"
+              f"  plain query on the same window median {q:.2f} ms (min {min(plains):.2f}); "
+              f"ratio of medians {p / q:.0f}x (Poller), {d / q:.0f}x (poll_once)")
+        return poller
 
     with portal.begin() as conn:
         indexed = conn.scalar(sa.text(
@@ -183,16 +194,33 @@ def measure(portal_url: str, state_url: str, n: int) -> None:
             conn.execute(sa.text("CREATE INDEX ON bulletins (updated_at)"))
             conn.execute(sa.text("CREATE INDEX ON bulletins (published_at)"))
             conn.execute(sa.text("ANALYZE bulletins"))
-    report("with indexes on updated_at and published_at")
+    poller = report("with indexes on updated_at and published_at")
     if PROFILE:
-        import cProfile
-        import pstats
-        prof = cProfile.Profile()
-        prof.enable()
-        timed(poll, 10)
-        prof.disable()
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+        profile(poller, clock)
+    ingest_new(settings, portal, poller, clock, n)
 
+
+def no_change(report: PollReport) -> None:
+    assert not report.new and not report.withdrawn and not report.changed, report
+
+
+def profile(poller: Poller, clock: list[datetime]) -> None:
+    import cProfile
+    import pstats
+
+    def poll() -> None:
+        clock[0] += timedelta(seconds=60)
+        poller.poll()
+
+    prof = cProfile.Profile()
+    prof.enable()
+    timed(poll, 10)
+    prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+
+
+def ingest_new(settings: Settings, portal: sa.Engine, poller: Poller, clock: list[datetime],
+               n: int) -> None:
     for attempt in range(3):
         base = n + 1 + attempt * 1000  # after the highest id so far
         rows = []
