@@ -74,8 +74,8 @@ def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str) -> CleanBulletin:
 
 def _source_id(row: SourceRow) -> str:
     """Already normalised by the source; refused here, before the database would fail the poll."""
-    if not row.source_id:
-        raise RowError(row.source_id, "id", "is empty")
+    if not row.source_id:  # named by the portal's spelling: blanks or control characters
+        raise RowError(row.key, "id", "is empty")
     if len(row.source_id) > MAX_SOURCE_ID:
         raise RowError(row.source_id, "id", f"longer than {MAX_SOURCE_ID} characters")
     return row.source_id

@@ -14,6 +14,10 @@ from syndicator.text import one_line
 
 NEW_ROWS = "ingest.new_rows"  # the state value holding a FreshState
 _PAGE = 500
+# Bounds on the stored state (a TEXT value on MariaDB: 64 KB): marks pile up only if our
+# clock went back; a longer watch would cost more than the sweeps it saves.
+_MAX_MARKS = 64
+_MAX_WAITING = 1000
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,13 @@ class FreshState:
         high = max([self.marks[-1][1], *(int(r.key) for r in read)])
         old = [m for m in self.marks if m[0] <= now - overlap][-1:]
         recent = [m for m in self.marks if m[0] > now - overlap]
-        return FreshState((*old, *recent, (now, high)), tuple(sorted(set(waiting))[-limit:]))
+        marks = (*old, *recent, (now, high))[-_MAX_MARKS:]
+        return FreshState(marks, newest(waiting, limit))
+
+
+def newest(ids: Iterable[int], limit: int) -> tuple[int, ...]:
+    """The highest (newest) ids, at most `limit` of them and never more than we can store."""
+    return tuple(sorted(set(ids))[-min(limit, _MAX_WAITING):])
 
 
 def read(source: PortalSource, state: FreshState, now: datetime,

@@ -96,7 +96,7 @@ class Poller:
             if pages_new_ids:
                 waiting = [*state.waiting, *self._waiting(batch, now)]
                 state = FreshState(((now, int(batch[-1].key)),),
-                                   tuple(sorted(waiting)[-self._s.ingest.hot_limit:]))
+                                   fresh.newest(waiting, self._s.ingest.hot_limit))
         with self._engine.begin() as conn:
             set_value(conn, WATERMARK, now.isoformat())
             if pages_new_ids:
@@ -135,7 +135,8 @@ class Poller:
             return None
         state = FreshState.load(get_value(conn, NEW_ROWS))
         if state is None:  # state from before paging by id: start at our newest bulletins
-            ours = [int(s) for s in store.newest_source_ids(conn, 100) if s.isdigit()]
+            ours = [int(s) for s in store.newest_source_ids(conn, 100)
+                    if s.isascii() and s.isdigit()]
             high = max(ours) if ours else int(self._source.newest_key() or 0)
             state = FreshState(((now, high),))
         return state

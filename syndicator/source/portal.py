@@ -46,7 +46,7 @@ class SourceRow:
 
 def source_row(values: Mapping[str, Any]) -> SourceRow:
     """The one place a portal id is normalised (CHAR padding, NFD, stray control characters)."""
-    if isinstance(values["id"], int):  # most portals: nothing to normalise (and hot: per row)
+    if isinstance(values["id"], int):  # most portals; this runs for every key read
         return SourceRow(str(values["id"]), values)
     raw = as_text(values["id"]) or ""
     source_id = one_line(raw)
@@ -131,12 +131,12 @@ class PortalSource:
         return [source_row(dict(r)) for r in result]
 
     @contextmanager
-    def _connect(self, what: str = "cannot be read") -> Iterator[sa.Connection]:
+    def _connect(self) -> Iterator[sa.Connection]:
         try:
             with self._engine.connect() as conn:
                 yield conn
         except sa.exc.DBAPIError as exc:
-            raise SourceError(self._failure(what, exc)) from None
+            raise SourceError(self._failure("cannot be read", exc)) from None
 
     def _reflect(self) -> Shape:
         s = self._settings
@@ -151,19 +151,22 @@ class PortalSource:
             raise SourceError(self._failure("is unreachable", exc)) from None
         mapping = {f: getattr(s.columns, f) for f in FIELDS if getattr(s.columns, f)}
         self._check_columns(mapping, columns)
-        table = sa.table(s.table, *[sa.column(col) for col in set(mapping.values())],
-                         schema=s.db_schema)
+        return self._shape_of(mapping, columns, {f for f, c in mapping.items() if c in indexed})
+
+    def _shape_of(self, mapping: dict[str, str], columns: Mapping[str, Any],
+                  indexed: set[str]) -> Shape:
+        """Bindings, and which bounded reads this table allows (`indexed`: our field names)."""
+        table = sa.table(self._settings.table, *map(sa.column, set(mapping.values())),
+                         schema=self._settings.db_schema)
+        cols = {f: table.c[col] for f, col in mapping.items()}
         kinds = {f: shapes.timestamp_kind(columns[mapping[f]]["type"], self._engine.dialect.name)
                  for f in shapes.TIMESTAMPS if f in mapping}
         int_ids = isinstance(columns[mapping["id"]]["type"], sa.Integer)
-        cols = {f: table.c[col] for f, col in mapping.items()}
         iso_text = self._iso_text(cols, kinds)
-        pages_new_ids = int_ids and mapping["id"] in indexed
-        window = shapes.window_fields(kinds, set(iso_text),
-                                      {f for f, col in mapping.items() if col in indexed},
-                                      pages_new_ids)
-        return Shape(cols=cols, int_ids=int_ids, ts_kind=kinds, window=window,
-                     pages_new_ids=pages_new_ids, text_sep=iso_text)
+        pages_new_ids = int_ids and "id" in indexed
+        return Shape(cols=cols, int_ids=int_ids, ts_kind=kinds, pages_new_ids=pages_new_ids,
+                     window=shapes.window_fields(kinds, set(iso_text), indexed, pages_new_ids),
+                     text_sep=iso_text)
 
     def _iso_text(self, cols: Mapping[str, sa.ColumnClause[Any]],
                   kinds: Mapping[str, str]) -> dict[str, str]:

@@ -13,11 +13,12 @@ import sqlalchemy as sa
 
 from syndicator.dburl import create_engine
 from syndicator.errors import SourceSchemaError
+from syndicator.ingest.fresh import NEW_ROWS
 from syndicator.ingest.poll import Poller
 from syndicator.settings import Settings
 from syndicator.source.portal import PortalSource
 from syndicator.state.db import upgrade
-from syndicator.state.schema import bulletins
+from syndicator.state.schema import bulletins, state_values
 from tests.portal import NOW, Portal, local
 
 
@@ -436,3 +437,19 @@ def _count_vm_steps(h: Harness) -> list[int]:
     h.source = PortalSource(h.settings.source, h.settings.tz, engine=engine)
     h.poller = Poller(h.settings, h.source, h.state, clock=lambda: h.now)
     return steps
+
+
+def test_state_from_before_paging_by_id_pages_from_our_newest(db_pair: tuple[str, str]) -> None:
+    """A state database polled by an older version has no new-id mark: none is skipped."""
+    h = Harness(*db_pair, ingest={"sweep_batch": 10})
+    try:
+        for i in range(1, 31):
+            h.portal.insert(i, published_at=NOW - timedelta(days=5))
+        h.poll()
+        with h.state.begin() as conn:
+            conn.execute(state_values.delete().where(state_values.c.name == NEW_ROWS))
+        h.portal.insert(31, published_at=NOW - timedelta(days=3), updated_at=None)
+        report = h.poll()
+        assert len(report.new) == 1 and report.rows_read == 1
+    finally:
+        h.close()

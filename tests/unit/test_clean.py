@@ -159,3 +159,15 @@ def test_new_ids_are_paged_from_the_highest_known_an_overlap_ago() -> None:
     assert state.start(t0 + timedelta(minutes=16), overlap) == 40
     assert state.marks[-1][1] == 55 and state.waiting == (7,)
     assert FreshState.load(state.dump()) == state
+
+
+def test_new_id_state_stays_small() -> None:
+    """It is stored as TEXT (64 KB on MariaDB), whatever the overlap and hot_limit."""
+    t0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    state = FreshState(((t0, 1),))
+    for minute in range(1, 200):  # a day of overlap, a poll a minute: every mark is recent
+        state = state.advance(t0 + timedelta(minutes=minute), timedelta(days=1),
+                              [SourceRow(str(minute), {})], range(5000), limit=100_000)
+    assert len(state.marks) == 64 and len(state.waiting) == 1000
+    assert state.start(t0 + timedelta(minutes=200), timedelta(days=1)) == 136  # oldest kept
+    assert len(state.dump()) < 16_000
