@@ -223,11 +223,14 @@ def ingest_new(settings: Settings, portal: sa.Engine, poller: Poller, clock: lis
                n: int) -> None:
     for attempt in range(3):
         base = n + 1 + attempt * 1000  # after the highest id so far
+        # The hand-driven clock runs ahead of real time; the daemon's clock (a later --reuse)
+        # would see rows published "in the future" and rightly withdraw them.
+        moment = min(clock[0], datetime.now(timezone.utc)) - timedelta(seconds=5)
         rows = []
         for i in range(base, base + 1000):
             r = portal_row(i, settings)
-            r["published_at"] = r["updated_at"] = (clock[0] - timedelta(seconds=5)).astimezone(
-                settings.tz).replace(tzinfo=None)
+            r["published_at"] = r["updated_at"] = moment.astimezone(settings.tz).replace(
+                tzinfo=None)
             rows.append(r)
         cols = list(rows[0])
         copy_rows(portal, "bulletins", cols, [[r[c] for c in cols] for r in rows])
