@@ -65,7 +65,7 @@ def newest(ids: Iterable[int], limit: int) -> tuple[int, ...]:
 def read(source: PortalSource, state: FreshState, now: datetime,
          overlap: timedelta) -> tuple[list[SourceRow], list[SourceRow]]:
     """Key columns of rows with ids past the start, and of the rows still waiting."""
-    cursor, new = str(state.start(now, overlap)), []
+    cursor, new = str(state.start(now, overlap)), list[SourceRow]()
     # Every page is an index range; how many pages depends only on how many rows are new.
     while page := source.after(cursor, _PAGE, keys_only=True):
         new += page
