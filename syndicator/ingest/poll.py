@@ -103,7 +103,7 @@ class Poller:
                 set_value(conn, NEW_ROWS, state.dump())
 
     def _incremental(self, watermark: datetime, now: datetime, report: PollReport) -> None:
-        window = self._source.changed_since(watermark - self._overlap)
+        window = self._source.changed_since(watermark - self._overlap, now)
         reads = self._read_keys(now)
         gone = set(reads.checked) - {r.source_id for r in reads.keys}
         rows = window + self._full_rows_needed(reads, {r.source_id for r in window}, now)

@@ -77,10 +77,16 @@ class PortalSource:
                      pages_new_ids=self._shape.pages_new_ids)
         return self._shape
 
-    def changed_since(self, since: datetime) -> list[SourceRow]:
-        """Rows updated or published at or after `since`, on the columns fit for a window."""
+    def changed_since(self, since: datetime, until: datetime) -> list[SourceRow]:
+        """Rows updated or published in [since, until], on the columns fit for a window.
+
+        `until` (the poll's time) keeps bulletins scheduled for later out of every poll
+        before their time; the first poll after it finds them in its window.
+        """
         shape = self.describe()
-        conds = [shape.cols[f] >= self._bind_ts(shape, f, since) for f in shape.window]
+        conds = [sa.and_(shape.cols[f] >= self._bind_ts(shape, f, since),
+                         shape.cols[f] <= self._bind_ts(shape, f, until))
+                 for f in shape.window]
         return self._fetch(self._select(shape).where(sa.or_(*conds))) if conds else []
 
     def newest_key(self) -> str | None:

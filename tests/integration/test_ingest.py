@@ -112,6 +112,17 @@ def test_scheduled_bulletin_appears_when_its_time_comes(h: Harness) -> None:
     assert h.stored(1).first_seen_at == NOW + timedelta(minutes=46)
 
 
+def test_bulletins_scheduled_for_later_are_not_read_by_every_poll(h: Harness) -> None:
+    h.portal.insert(1)
+    h.poll()
+    for i in range(2, 42):  # scheduled days ahead, their updated_at the same (as CMSs do)
+        h.portal.insert(i, published_at=NOW + timedelta(days=3, minutes=i))
+    h.poll(timedelta(minutes=1))  # notices them once (new ids / the window)
+    quiet = [h.poll(timedelta(minutes=1)).rows_read for _ in range(3)]
+    assert max(quiet) < 40, quiet  # not the 40 scheduled rows again on every poll
+    assert len(h.poll(timedelta(days=3, hours=1)).new) == 40  # all found when their time comes
+
+
 def test_backdated_row_committed_late_without_updated_at_is_found(h: Harness) -> None:
     h.portal.insert(1)
     h.poll()
