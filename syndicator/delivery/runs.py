@@ -104,6 +104,6 @@ def immediate_period(engine: Engine, now: datetime) -> Period | None:
         # Ingest writes first_seen_at = its watermark in the same commit: all before it is in.
         end = min(datetime.fromisoformat(watermark), now) + timedelta(microseconds=1)
         start = store.latest_end(conn, "immediate") or end - _FIRST_IMMEDIATE_LOOKBACK
-        if start >= end or not bulletin_store.announceable_seen_between(conn, start, end):
+        if start >= end or not bulletin_store.any_announceable_seen_between(conn, start, end):
             return None
     return Period("immediate", start, end)

@@ -138,15 +138,22 @@ def withdrawn_since(conn: sa.Connection, since: datetime,
     return [_bulletin(r) for r in conn.execute(query)]
 
 
+def _announceable(start: datetime, end: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(bulletins.c.state == "public", bulletins.c.notify == sa.true(),
+                   bulletins.c.first_seen_at >= start, bulletins.c.first_seen_at < end)
+
+
 def announceable_seen_between(conn: sa.Connection, start: datetime,
                               end: datetime) -> list[Bulletin]:
     """Public, announceable bulletins first seen in [start, end): a digest period's content."""
-    query = (sa.select(bulletins).where(bulletins.c.state == "public",
-                                        bulletins.c.notify == sa.true(),
-                                        bulletins.c.first_seen_at >= start,
-                                        bulletins.c.first_seen_at < end)
+    query = (sa.select(bulletins).where(_announceable(start, end))
              .order_by(bulletins.c.published_at.desc(), bulletins.c.id.desc()))
     return [_bulletin(r) for r in conn.execute(query)]
+
+
+def any_announceable_seen_between(conn: sa.Connection, start: datetime, end: datetime) -> bool:
+    """Whether that period has content (asked every poll: no rows are loaded)."""
+    return bool(conn.scalar(sa.select(sa.exists().where(_announceable(start, end)))))
 
 
 def get_many(conn: sa.Connection, ids: Sequence[int]) -> list[Bulletin]:
