@@ -26,3 +26,4 @@ class Bulletin:
     state: str  # "public" | "withdrawn"
     withdrawn_at: datetime | None
     notify: bool  # False: too old when first seen; goes to feeds, not to mail
+    source_updated_at: datetime | None = None  # aware UTC: the portal's, as we first read it

@@ -14,7 +14,7 @@ import feedparser
 import jsonschema
 from lxml import etree
 
-from syndicator.feeds.model import FeedBulletin
+from syndicator.bulletins import Bulletin
 from syndicator.ingest.clean import CleanBulletin
 from syndicator.text import slugify
 
@@ -23,11 +23,11 @@ T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 CATEGORIES = ("Thi đua - Khen thưởng", "Chuyển đổi số", "Tổ chức bộ máy")
 
 
-def bulletin(i: int, **over: Any) -> FeedBulletin:
+def bulletin(i: int, **over: Any) -> Bulletin:
     """A public bulletin numbered i (pure tests); later numbers are newer, none edited yet."""
     category = over.pop("category", CATEGORIES[i % len(CATEGORIES)])
     at = T0 + timedelta(hours=i)
-    b = FeedBulletin(
+    b = Bulletin(
         id=i, source_id=f"{1000 + i}", title=f"Thông báo số {i} về công tác năm 2026",
         summary=f"<p>Tóm tắt bản tin {i}: Sở Nội vụ hướng dẫn thực hiện.</p>",
         body_html=f"<p>Nội dung đầy đủ của bản tin {i}.</p><ul><li>Điểm một</li></ul>",

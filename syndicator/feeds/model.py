@@ -17,13 +17,6 @@ TAG_DATE = "2026-01-01"
 
 
 @dataclass(frozen=True)
-class FeedBulletin(Bulletin):
-    """A bulletin with the portal's own last-modified time, which only the feeds show."""
-
-    source_updated_at: datetime | None = None  # aware UTC, as the portal had it when read
-
-
-@dataclass(frozen=True)
 class Entry:
     id: str
     title: str
@@ -100,7 +93,7 @@ def shown_updated(b: Bulletin) -> datetime:
     """
     if b.revision > 1:
         return max(b.changed_at, b.published_at)
-    portal = b.source_updated_at if isinstance(b, FeedBulletin) else None
+    portal = b.source_updated_at
     if portal is None:
         return b.published_at
     # The row we read was not modified after we read it: a later stamp is a wrong clock.
