@@ -222,20 +222,20 @@ def _current(conn: sa.Connection, subscriber_id: int, version: int) -> Subscribe
     return sub
 
 
-def consent_record(engine: Engine, email: str) -> dict[str, Any] | None:
+def consent_record(engine: Engine, email: str) -> dict[str, Any]:
     """One subscriber and the whole history of their consent, oldest first (JSON-ready)."""
-    from syndicator.subscribers.service import as_dict
+    from syndicator.subscribers.service import as_dict, unknown
 
     with engine.connect() as conn:
         sub = store.get_by_email(conn, email.strip())
         if sub is None:
-            return None
+            raise unknown(email)
         return {"subscriber": as_dict(sub), "events": store.history(conn, sub.id)}
 
 
 def reset_links(engine: Engine, email: str, *, source: str = "cli",
-                now: datetime | None = None) -> Subscriber | None:
-    """An operator retires every link mailed to this address so far; None when unknown.
+                now: datetime | None = None) -> Subscriber:
+    """An operator retires every link mailed to this address so far (UsageError if unknown).
 
     Preferences, unsubscribe and confirmation links then answer "Đường dẫn không còn hiệu
     lực"; the owner gets fresh ones from /manage (or in the next digest).
@@ -243,6 +243,8 @@ def reset_links(engine: Engine, email: str, *, source: str = "cli",
     with _claim_lock, engine.begin() as conn:
         found = _locked_by_email(conn, email.strip())
         if found is None:
-            return None
+            from syndicator.subscribers.service import unknown
+
+            raise unknown(email)
         store.reset_links(conn, found.id, source=source, now=now or datetime.now(timezone.utc))
         return store.get(conn, found.id)

@@ -64,12 +64,17 @@ def add(engine: Engine, email: str, name: str | None, frequency: str,
         return store.get(conn, sid)  # type: ignore[return-value]
 
 
+def unknown(email: str) -> UsageError:
+    """The operator named an address we do not have (exit 2)."""
+    return UsageError(f"no subscriber with address {email.strip()!r}")
+
+
 def remove(engine: Engine, email: str, source: str = "cli") -> Subscriber:
     """Mark unsubscribed; the consent history stays."""
     with engine.begin() as conn:
         existing = store.get_by_email(conn, email.strip())
         if existing is None:
-            raise UsageError(f"no subscriber with address {email.strip()!r}")
+            raise unknown(email)
         if existing.status != "unsubscribed":
             store.set_status(conn, existing.id, "unsubscribed", event="unsubscribed",
                              source=source, now=_now())

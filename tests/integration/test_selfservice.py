@@ -456,3 +456,11 @@ def test_the_digest_offers_the_other_text_size_preselected(lite: Site, size: str
     for plain in (manage_path, f"{manage_path}?text_size=huge"):
         assert f'name="text_size" value="{size}" checked' in lite.client.get(plain).text
     assert lite.snapshot() == before
+
+
+def test_operator_verbs_on_an_unknown_address_are_one_line_exit_2(lite: Site,
+                                                                  tmp_path: Path) -> None:
+    for verb in ("consent", "reset-links", "remove"):
+        result = _cli(lite, tmp_path, "subscribers", verb, "nobody@x.gov.vn")
+        assert result.exit_code == 2, (verb, result.output)
+        assert "no subscriber with address 'nobody@x.gov.vn'" in result.output
