@@ -11,10 +11,11 @@ class Links:
 
     def __init__(self, settings: Settings, tokens: Tokens) -> None:
         self._base = settings.base_url
+        self._feeds = settings.feeds_url
         self._tokens = tokens
 
     def feed(self, filename: str) -> str:
-        return f"{self._base}/feeds/{filename}"
+        return f"{self._feeds}/{filename}"
 
     def digest(self, digest_id: str, large: bool = False) -> str:
         return f"{self._base}/digests/{digest_id}" + ("?size=large" if large else "")

@@ -99,6 +99,11 @@ class FeedSettings(Section):
     tombstone_days: int = Field(default=30, ge=0)
     websub_hub: AnyHttpUrl | None = None
 
+    @property
+    def hub(self) -> str | None:
+        """The WebSub hub as text, or None when feeds do not announce one."""
+        return str(self.websub_hub) if self.websub_hub else None
+
 
 class MailSettings(Section):
     transport: Literal["file", "smtp"] = "file"
@@ -256,6 +261,11 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """public_base_url without a trailing slash, to append paths to."""
         return str(self.public_base_url).rstrip("/")
+
+    @property
+    def feeds_url(self) -> str:
+        """Where the feed files are served: every feed link is this plus a file name."""
+        return f"{self.base_url}/feeds"
 
     @classmethod
     def settings_customise_sources(

@@ -43,7 +43,7 @@ def jobs(settings: Settings, members: Sequence[Bulletin], now: datetime) -> list
     """Every file of the feed directory, in the order to write them (pages before the documents
     linking to them, index.opml last); nothing is rendered until a job's render() is called."""
     ctx = _context(settings, now)
-    feeds_url = f"{settings.base_url}/feeds"
+    feeds_url = settings.feeds_url
     scopes = _scopes(settings, members)
     jobs = [Job(f"{doc.stem}.{ext}", hash((doc, ext, feeds_url)), partial(render, doc, feeds_url))
             for scope, scope_members in scopes
@@ -59,7 +59,7 @@ def _context(settings: Settings, now: datetime) -> FeedContext:
         host=host_of(settings.base_url), home_url=str(settings.site.url),
         author=_site(settings), language=settings.site.language,
         page_size=settings.feeds.max_entries,
-        hub=str(settings.feeds.websub_hub) if settings.feeds.websub_hub else None,
+        hub=settings.feeds.hub,
         tombstones_since=now - timedelta(days=settings.feeds.tombstone_days),
         reader_note=_messages()["reader_note"])
 
@@ -72,7 +72,7 @@ def _scopes(settings: Settings, members: Sequence[Bulletin]) -> list[tuple[Scope
             by_slug.setdefault(b.category_slug, []).append(b)
     text = _messages()
     site = _site(settings)
-    base = f"{settings.base_url}/feeds"
+    base = settings.feeds_url
     out = [(Scope(names.ALL, f"{base}/{names.ALL}.atom", text["title_all"].format(site=site),
                   text["subtitle_all"].format(site=site)), list(members))]
     for slug, group in sorted(by_slug.items()):

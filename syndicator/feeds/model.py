@@ -14,6 +14,8 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # The date of every entry id: a constant, not when we first saw the bulletin, so that a
 # re-ingest into a fresh state database gives the same ids (ADR 002). Never change it.
 TAG_DATE = "2026-01-01"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 archives, in every format
+GENERATOR = "syndicator"
 
 
 @dataclass(frozen=True)

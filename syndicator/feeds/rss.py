@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 from lxml import etree
 
-from syndicator.feeds.model import Entry, FeedDocument
+from syndicator.feeds.model import GENERATOR, HISTORY_NS, Entry, FeedDocument
 
 # Not feedgen: its RSS dates switch the process-wide locale (setlocale) around strftime,
 # unsafe beside the daemon's other threads. These are the bytes feedgen gave, element for
@@ -16,9 +16,7 @@ from syndicator.feeds.model import Entry, FeedDocument
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"  # dc:creator: RSS <author> needs an email
-HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 DOCS = "http://www.rssboard.org/rss-specification"
-GENERATOR = "syndicator"
 
 
 def rss_bytes(doc: FeedDocument, feeds_url: str) -> bytes:

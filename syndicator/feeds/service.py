@@ -82,8 +82,8 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 
 
 def _announce(settings: Settings, report: FeedBuildReport) -> None:
-    hub = settings.feeds.websub_hub
-    topics = [f"{settings.base_url}/feeds/{n}" for n in report.written
+    hub = settings.feeds.hub
+    topics = [f"{settings.feeds_url}/{n}" for n in report.written
               if names.is_subscription_document(n)]
     if hub and topics:
-        websub.ping(str(hub), topics)
+        websub.ping(hub, topics)

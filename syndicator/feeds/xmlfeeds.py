@@ -7,11 +7,9 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from syndicator.feeds.model import Entry, FeedDocument
+from syndicator.feeds.model import GENERATOR, HISTORY_NS, Entry, FeedDocument
 
-HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 TOMBSTONE_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
-GENERATOR = "syndicator"
 
 
 def atom_bytes(doc: FeedDocument, feeds_url: str) -> bytes:

@@ -137,7 +137,6 @@ def _not_modified(headers: RawHeaders, cached: _Cached) -> bool:
 
 def routes(settings: Settings) -> list[BaseRoute]:
     """The routes to mount in the daemon's app: files of feeds.output_dir under /feeds/."""
-    hub = settings.feeds.websub_hub
-    endpoint = FeedFiles(Path(settings.feeds.output_dir), hub=str(hub) if hub else None,
-                         feeds_url=f"{settings.base_url}/feeds")
+    endpoint = FeedFiles(Path(settings.feeds.output_dir), hub=settings.feeds.hub,
+                         feeds_url=settings.feeds_url)
     return [Route("/feeds/{name}", endpoint, methods=["GET", "HEAD"])]
