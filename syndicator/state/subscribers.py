@@ -53,7 +53,7 @@ def update_preferences(conn: sa.Connection, subscriber_id: int, s: NewSubscriber
                        event: str = "preferences_changed",
                        detail: dict[str, Any] | None = None) -> None:
     """New preferences (and pause state, when given), recorded as `event`."""
-    values: dict[str, Any] = _pref_values(s) | {"updated_at": now}
+    values: dict[str, Any] = _prefs(s) | {"updated_at": now}
     extra: dict[str, Any] = {}
     if paused is not None:
         values["paused"] = extra["paused"] = paused
@@ -73,8 +73,8 @@ def set_status(conn: sa.Connection, subscriber_id: int, status: str, *, event: s
         values |= {"confirmed_at": now, "unsubscribed_at": None, "hard_bounces": 0}
     extra: dict[str, Any] = {}
     if prefs is not None:
-        values |= _pref_values(prefs) | {"paused": False}
         extra = _prefs(prefs) | {"paused": False}
+        values |= extra
     conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id).values(**values))
     record(conn, subscriber_id, event, source, now, (detail or {}) | extra | {"status": status})
 
@@ -134,8 +134,3 @@ def known_categories(conn: sa.Connection) -> list[str]:
 def _prefs(s: NewSubscriber) -> dict[str, Any]:
     return {"frequency": s.frequency, "categories": list(s.categories),
             "text_size": s.text_size, "name": s.name}
-
-
-def _pref_values(s: NewSubscriber) -> dict[str, Any]:
-    return {"name": s.name, "frequency": s.frequency, "categories": list(s.categories),
-            "text_size": s.text_size}
