@@ -15,6 +15,14 @@ from syndicator.state.schema import bulletins
 from tests.portal import Portal
 
 
+def portal_now() -> str:
+    """A naive local time, as the portal's CMS writes (the default timezone's wall clock)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None).isoformat(" ")
+
+
 async def test_poll_job_reuses_the_source_and_reflects_again_after_a_failure(
         tmp_path: Path) -> None:
     portal_url = f"sqlite:///{tmp_path / 'portal.db'}"
@@ -35,12 +43,15 @@ async def test_poll_job_reuses_the_source_and_reflects_again_after_a_failure(
 
     with portal.engine.begin() as conn:  # the portal renames a mapped column
         conn.execute(sa.text("ALTER TABLE bulletins RENAME COLUMN author TO tac_gia"))
+    with portal.engine.begin() as conn:  # and publishes: a whole row must be read now
+        conn.execute(sa.text("INSERT INTO bulletins (id, title, url, status, published_at) "
+                             "VALUES (3, 'Bản tin số 3', 'https://portal.example/tin/3', "
+                             "'published', :at)"), {"at": portal_now()})
     await jobs.poll()
     assert jobs._source is None and not health.poll_ok and "author" in health.poll_error
 
     with portal.engine.begin() as conn:  # and puts it back: the next poll works again
         conn.execute(sa.text("ALTER TABLE bulletins RENAME COLUMN tac_gia TO author"))
-    portal.insert(3)
     await jobs.poll()
     assert jobs._source is not None and health.poll_ok
     with engine.connect() as conn:
