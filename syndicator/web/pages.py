@@ -76,8 +76,6 @@ class PersonalPages(PageKit):
         except InvalidToken as exc:
             log.info("pages.link_refused", purpose=purpose, reason=exc.reason)
             raise _Link(f"link_{exc.reason}", 410 if exc.reason == "expired" else 400) from None
-        except LinkGone:
-            raise _Link("link_gone", 410) from None
 
     def _personal_page(self, request: Request, form: FormData | None, template: str,
                        token: str, sub: Subscriber, status: int = 200, **ctx: Any) -> Response:
