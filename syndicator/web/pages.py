@@ -18,7 +18,7 @@ from syndicator import metrics
 from syndicator.settings import Settings
 from syndicator.subscribers.model import TEXT_SIZES, InvalidField, Subscriber, build
 from syndicator.subscribers.selfservice import Confirmation, LinkGone
-from syndicator.tokens import InvalidToken
+from syndicator.tokens import InvalidToken, LinkToken
 from syndicator.web.forms import SubscriberFields
 from syndicator.web.pagekit import PageKit, now as _now
 from syndicator.web.signup import SignupPages
@@ -57,22 +57,22 @@ class PersonalPages(PageKit):
             if body.strip() == ONE_CLICK_BODY and "List-Unsubscribe" not in form:
                 form = FormData([("List-Unsubscribe", "One-Click")])  # sent without a type
         try:
-            sub = await run_in_threadpool(self._load, token, purpose)
-            return await handler(request, form, token, sub)
-        except LinkGone:  # reset (or removed) while this request was on its way
-            link = _Link("link_gone", 410)
-        except _Link as refused:
-            link = refused
-        metrics.page_refused(link.problem)
-        return self.view.page(request, "problem.html.j2", status=link.status,
+            link = await run_in_threadpool(self._load, token, purpose)
+            return await handler(request, form, token, link)
+        except LinkGone:  # reset or removed (possibly while this request was on its way)
+            refused = _Link("link_gone", 410)
+        except _Link as bad:
+            refused = bad
+        metrics.page_refused(refused.problem)
+        return self.view.page(request, "problem.html.j2", status=refused.status,
                               large=self._large(request, form),
-                              problem=link.problem, purpose=purpose)
+                              problem=refused.problem, purpose=purpose)
 
-    def _load(self, token: str, purpose: str) -> Subscriber:
+    def _load(self, token: str, purpose: str) -> LinkToken:
+        """The token's content, signature and age checked; its subscriber is the handler's."""
         max_age = self.s.subscriptions.confirm_days * 86400 if purpose == "confirm" else None
         try:
-            sid, version = self.tokens.read(token, purpose, max_age=max_age)
-            return self.service.subscriber(sid, version)
+            return self.tokens.read_link(token, purpose, max_age=max_age)
         except InvalidToken as exc:
             log.info("pages.link_refused", purpose=purpose, reason=exc.reason)
             raise _Link(f"link_{exc.reason}", 410 if exc.reason == "expired" else 400) from None
@@ -91,14 +91,13 @@ class PersonalPages(PageKit):
         return self.forms.check(str(form.get("form_token") or ""), purpose, token) is not None
 
     async def _confirm(self, request: Request, form: FormData | None, token: str,
-                       sub: Subscriber) -> Response:
-        link = self.tokens.read_link(token, "confirm")  # _load has checked it, age included
+                       link: LinkToken) -> Response:
         page = functools.partial(self._confirm_page, request, form, token)
         if form is None:
             return page(await run_in_threadpool(self.service.confirmation, link))
         if not self._form_ok(form, "confirm", token):
+            found = await run_in_threadpool(self.service.confirmation, link)  # may be gone
             metrics.page_refused("form_expired")
-            found = await run_in_threadpool(self.service.confirmation, link)
             return page(found, status=400, errors={"form": "form_expired"})
         found = await run_in_threadpool(self.service.confirm, link,
                                         detail=self._evidence(request, form, "confirm", token),
@@ -115,7 +114,8 @@ class PersonalPages(PageKit):
                                    status=status, state=found.state, **ctx)
 
     async def _preferences(self, request: Request, form: FormData | None, token: str,
-                           sub: Subscriber) -> Response:
+                           link: LinkToken) -> Response:
+        sub = await run_in_threadpool(self.service.subscriber, link.subscriber_id, link.version)
         categories = await run_in_threadpool(self._categories)
         page = functools.partial(self._personal_page, request, form, "preferences.html.j2",
                                  token, categories=categories)
@@ -146,7 +146,8 @@ class PersonalPages(PageKit):
         return page(sub, fields=_fields_of(sub), done="saved")
 
     async def _unsubscribe(self, request: Request, form: FormData | None, token: str,
-                           sub: Subscriber) -> Response:
+                           link: LinkToken) -> Response:
+        sub = await run_in_threadpool(self.service.subscriber, link.subscriber_id, link.version)
         page = functools.partial(self._personal_page, request, form, "unsubscribe.html.j2", token)
         if form is None:
             return page(sub)
