@@ -137,16 +137,18 @@ class SelfService:
             return store.get(conn, sub.id)  # type: ignore[return-value]
 
     def resubscribe(self, subscriber_id: int, version: int, *, detail: dict[str, Any],
-                    now: datetime) -> Subscriber:
-        """A manage link proves the mailbox: it activates an unsubscribed or bounced address,
-        and confirms a pending one (recorded as 'confirmed')."""
+                    now: datetime) -> tuple[Subscriber, str | None]:
+        """A manage link proves the mailbox: it activates an unsubscribed or bounced address
+        ('resubscribed'), and confirms a pending one ('confirmed'); the subscriber and the
+        event recorded (None: already active, nothing recorded)."""
         with self.engine.begin() as conn:
             sub = _current(conn, subscriber_id, version)
+            event = None
             if sub.status != "active":
                 event = "confirmed" if sub.status == "pending" else "resubscribed"
                 store.set_status(conn, sub.id, "active", event=event, source="preferences-page",
                                  now=now, detail=detail)
-            return store.get(conn, sub.id)  # type: ignore[return-value]
+            return store.get(conn, sub.id), event  # type: ignore[return-value]
 
     def unsubscribe(self, subscriber_id: int, version: int, *, source: str,
                     detail: dict[str, Any], now: datetime) -> Subscriber:

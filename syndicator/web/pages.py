@@ -129,9 +129,9 @@ class PersonalPages(PageKit):
             return page(sub, status=400, fields=fields, errors={"form": "form_expired"})
         evidence = self._evidence(request, form, "preferences", token)
         if form.get("action") == "resubscribe":
-            done = "confirmed" if sub.status == "pending" else "resubscribed"
-            sub = await run_in_threadpool(self.service.resubscribe, sub.id, sub.token_version,
-                                          detail=evidence, now=_now())
+            sub, event = await run_in_threadpool(self.service.resubscribe, sub.id,
+                                                 sub.token_version, detail=evidence, now=_now())
+            done = event or "resubscribed"  # None: already active (a form sent twice)
             metrics.page_action(done)
             return page(sub, fields=_fields_of(sub), done=done)
         try:
