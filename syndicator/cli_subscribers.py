@@ -105,9 +105,9 @@ def subscribers_export(app: App, everyone: bool) -> None:
 @handle_errors
 def subscribers_consent(app: App, email: str) -> None:
     """Print one subscriber's whole consent history as JSON (what, when, how)."""
-    from syndicator.subscribers.selfservice import consent_record
+    from syndicator.subscribers import service
 
-    record = consent_record(app.state, email)
+    record = service.consent_record(app.state, email)
     click.echo(json.dumps(record, ensure_ascii=False, indent=2))
 
 
@@ -117,8 +117,8 @@ def subscribers_consent(app: App, email: str) -> None:
 @handle_errors
 def subscribers_reset_links(app: App, email: str) -> None:
     """Retire every link mailed to an address so far (preferences, unsubscribe, confirm)."""
-    from syndicator.subscribers.selfservice import reset_links
+    from syndicator.subscribers import service
 
-    s = reset_links(app.state, email)
+    s = service.reset_links(app.state, email)
     click.echo(f"links of {s.email} reset: earlier links no longer work "
                "(fresh ones come with the next mail, or from /manage)")

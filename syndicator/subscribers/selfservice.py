@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -223,30 +223,3 @@ def _current(conn: sa.Connection, subscriber_id: int, version: int) -> Subscribe
         raise LinkGone(subscriber_id)
     return sub
 
-
-def consent_record(engine: Engine, email: str) -> dict[str, Any]:
-    """One subscriber and the whole history of their consent, oldest first (JSON-ready)."""
-    from syndicator.subscribers.service import as_dict, unknown
-
-    with engine.connect() as conn:
-        sub = store.get_by_email(conn, email.strip())
-        if sub is None:
-            raise unknown(email)
-        return {"subscriber": as_dict(sub), "events": store.history(conn, sub.id)}
-
-
-def reset_links(engine: Engine, email: str, *, source: str = "cli",
-                now: datetime | None = None) -> Subscriber:
-    """An operator retires every link mailed to this address so far (UsageError if unknown).
-
-    Preferences, unsubscribe and confirmation links then answer "Đường dẫn không còn hiệu
-    lực"; the owner gets fresh ones from /manage (or in the next digest).
-    """
-    with _claim_lock, engine.begin() as conn:
-        found = _locked_by_email(conn, email.strip())
-        if found is None:
-            from syndicator.subscribers.service import unknown
-
-            raise unknown(email)
-        store.reset_links(conn, found.id, source=source, now=now or datetime.now(timezone.utc))
-        return store.get(conn, found.id)

@@ -1,4 +1,5 @@
-"""Subscriber use cases behind the CLI: add, remove, list, CSV import and export."""
+"""Subscriber use cases behind the CLI: add, remove, reset links, consent history, list, CSV
+import and export."""
 
 from __future__ import annotations
 
@@ -79,6 +80,31 @@ def remove(engine: Engine, email: str, source: str = "cli") -> Subscriber:
             store.set_status(conn, existing.id, "unsubscribed", event="unsubscribed",
                              source=source, now=_now())
         return store.get(conn, existing.id)  # type: ignore[return-value]
+
+
+def reset_links(engine: Engine, email: str, source: str = "cli") -> Subscriber:
+    """Retire every link mailed to this address so far (UsageError if unknown).
+
+    Preferences, unsubscribe and confirmation links then answer "Đường dẫn không còn hiệu
+    lực"; the owner gets fresh ones from /manage (or in the next digest).
+    """
+    with engine.begin() as conn:
+        existing = store.get_by_email(conn, email.strip())
+        if existing is None:
+            raise unknown(email)
+        # No FOR UPDATE first, unlike the pages: only the id is read before the UPDATE, and
+        # that UPDATE locks the row itself (a confirm or mail claim runs wholly before or after).
+        store.reset_links(conn, existing.id, source=source, now=_now())
+        return store.get(conn, existing.id)  # type: ignore[return-value]
+
+
+def consent_record(engine: Engine, email: str) -> dict[str, Any]:
+    """One subscriber and the whole history of their consent, oldest first (JSON-ready)."""
+    with engine.connect() as conn:
+        sub = store.get_by_email(conn, email.strip())
+        if sub is None:
+            raise unknown(email)
+        return {"subscriber": as_dict(sub), "events": store.history(conn, sub.id)}
 
 
 def as_dict(s: Subscriber) -> dict[str, Any]:

@@ -127,7 +127,7 @@ def test_expired_confirmation_and_reset_links(lite: Site, monkeypatch: pytest.Mo
     lite.request_manage("late@x.gov.vn")
     unsubscribe = lite.link(lite.mails("late@x.gov.vn")[-1], "unsubscribe")
     assert lite.client.get(unsubscribe).status_code == 200
-    from syndicator.subscribers.selfservice import reset_links
+    from syndicator.subscribers.service import reset_links
 
     reset_links(lite.engine, "late@x.gov.vn")
     r = lite.client.get(unsubscribe)
