@@ -76,6 +76,16 @@ def sample_text_timestamps(conn: sa.Connection, cols: Mapping[str, sa.ColumnClau
 
 
 def iso_separators(samples: Mapping[str, list[str]]) -> dict[str, str]:
-    """Fields whose sampled text all sorts as time, with the date/time separator they use."""
-    return {f: "T" if any("T" in v for v in vs) else " "
-            for f, vs in samples.items() if vs and all(sorts_as_time(v) for v in vs)}
+    """Fields whose sampled text all sorts as time, with the one date/time separator they use.
+
+    A field mixing 'T' and ' ' is left out: ' ' < 'T', so against a 'T' bound its values with a
+    space on the bound's date would compare as earlier and fall outside the window.
+    """
+    out: dict[str, str] = {}
+    for field, values in samples.items():
+        if not values or not all(sorts_as_time(v) for v in values):
+            continue
+        seps = {v[10] for v in values if len(v) > 10}  # date-only values fit either
+        if len(seps) <= 1:
+            out[field] = seps.pop() if seps else " "
+    return out

@@ -272,6 +272,22 @@ def test_text_timestamps_are_read_and_bad_ones_named(db_pair: tuple[str, str]) -
         h.close()
 
 
+def test_text_timestamps_mixing_separators_stay_out_of_the_window(
+        db_pair: tuple[str, str]) -> None:
+    """' ' < 'T': '2026-11-25 10:00' would fall before a window bound '2026-11-25T09:59'."""
+    h = Harness(*db_pair, indexed=True)
+    try:
+        h.portal = _fresh_portal(h, ts_type=sa.String(40), indexed=True)
+        h.portal.insert(1, published_at="2026-11-25T08:30:00")
+        h.portal.insert(2, published_at="2026-11-25 08:40:00")
+        assert h.source.describe().window == ()
+        assert len(h.poll().new) == 2
+        h.portal.update(2, updated_at=h.now, title="Đã sửa")  # written as '2026-11-25 10:01:00'
+        assert len(h.poll().changed) == 1 and h.stored(2).title == "Đã sửa"
+    finally:
+        h.close()
+
+
 def test_a_long_body_is_stored_whole(h: Harness) -> None:
     body = "<p>" + "Nội dung rất dài của văn bản. " * 10_000 + "</p>"  # ~300 KB
     assert len(body.encode("utf-8")) > 300_000
