@@ -116,7 +116,7 @@ class SelfService:
                 now: datetime) -> Confirmation:
         """An open request becomes active with its preferences; any other state is left as is."""
         with _claim_lock, self.engine.begin() as conn:
-            _lock(conn, link.subscriber_id)
+            _lock(conn, subscribers.c.id == link.subscriber_id)
             found = _confirmation(conn, link)
             if found.state != "open":
                 return found
@@ -177,16 +177,16 @@ class SelfService:
 
 
 def _locked_by_email(conn: sa.Connection, email: str) -> Subscriber | None:
-    """The subscriber row, locked until commit (PostgreSQL/MariaDB) so replicas take turns."""
-    sid = conn.scalar(sa.select(subscribers.c.id)
-                      .where(subscribers.c.email_key == email_key(email)).with_for_update())
+    """The subscriber row, locked until commit."""
+    sid = _lock(conn, subscribers.c.email_key == email_key(email))
     return store.get(conn, sid) if sid is not None else None
 
 
-def _lock(conn: sa.Connection, subscriber_id: int) -> None:
-    """Lock the subscriber row until commit (PostgreSQL/MariaDB)."""
-    conn.scalar(sa.select(subscribers.c.id).where(subscribers.c.id == subscriber_id)
-                .with_for_update())
+def _lock(conn: sa.Connection, row: sa.ColumnElement[bool]) -> int | None:
+    """Lock the subscriber row until commit (PostgreSQL/MariaDB) so replicas take turns; its
+    id. Called first in a transaction: MariaDB (repeatable read) takes the snapshot the later
+    reads see at the first plain read, so only once the row is ours."""
+    return conn.scalar(sa.select(subscribers.c.id).where(row).with_for_update())
 
 
 def _confirmation(conn: sa.Connection, link: LinkToken) -> Confirmation:
