@@ -38,14 +38,16 @@ def all_subscribers(conn: sa.Connection) -> Iterator[Subscriber]:
 
 
 def insert(conn: sa.Connection, s: NewSubscriber, *, status: str, source: str,
-           now: datetime, detail: dict[str, Any]) -> int:
+           now: datetime, detail: dict[str, Any]) -> tuple[int, int]:
+    """(the new subscriber's id, the id of its 'subscribed' event: the request a confirmation
+    link carries)."""
     new_id = conn.execute(subscribers.insert().values(
         email=s.email, email_key=email_key(s.email), name=s.name, frequency=s.frequency,
         categories=list(s.categories), text_size=s.text_size, status=status,
         consent_source=source, created_at=now, updated_at=now,
         confirmed_at=now if status == "active" else None)).inserted_primary_key[0]
-    record(conn, new_id, "subscribed", source, now, detail | _prefs(s) | {"status": status})
-    return new_id
+    return new_id, record(conn, new_id, "subscribed", source, now,
+                          detail | _prefs(s) | {"status": status})
 
 
 def update_preferences(conn: sa.Connection, subscriber_id: int, s: NewSubscriber, *,

@@ -70,12 +70,11 @@ class SelfService:
             if existing is None:
                 try:
                     with conn.begin_nested():
-                        sid = store.insert(conn, new, status="pending", source="form", now=now,
-                                           detail=detail)
+                        sid, request = store.insert(conn, new, status="pending",
+                                                    source="form", now=now, detail=detail)
                 except sa.exc.IntegrityError:  # the same address, just now, on another replica
                     return None
-                return self._claim(conn, sid, "confirmation", now,
-                                   store.latest_event_id(conn, sid, REQUESTS))
+                return self._claim(conn, sid, "confirmation", now, request)
             if existing.status == "active":
                 # Never let a stranger change an active subscription: mail its owner a link.
                 if self._recently_mailed(conn, existing.id, "manage_link", now):

@@ -54,7 +54,7 @@ def add(engine: Engine, email: str, name: str | None, frequency: str,
         existing = store.get_by_email(conn, new.email)
         now = _now()
         if existing is None:
-            sid = store.insert(conn, new, status="active", source=source, now=now, detail={})
+            sid, _ = store.insert(conn, new, status="active", source=source, now=now, detail={})
         elif existing.status in _ACTIVATED_BY_ADD:
             sid = existing.id
             store.update_preferences(conn, sid, new, source=source, now=now)
