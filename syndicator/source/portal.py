@@ -198,7 +198,7 @@ class PortalSource:
         naive = local_naive(moment, self._tz)
         if kind == "naive":
             return naive
-        return naive.isoformat(sep=(shape.text_sep or {}).get(field, " "), timespec="seconds")
+        return naive.isoformat(sep=shape.text_sep.get(field, " "), timespec="seconds")
 
     @staticmethod
     def _bind_id(shape: Shape, source_id: str) -> Any:

@@ -23,10 +23,10 @@ class Shape:
     int_ids: bool
     ts_kind: Mapping[str, str]  # field -> "aware" | "naive" | "text"
     # Timestamp fields the time window may filter on (empty: no window query at all).
-    window: tuple[str, ...] = TIMESTAMPS
+    window: tuple[str, ...]
     # New rows can be paged by id (`id > highest seen`): integer ids with an index.
-    pages_new_ids: bool = False
-    text_sep: Mapping[str, str] | None = None  # field -> date/time separator of ISO text
+    pages_new_ids: bool
+    text_sep: Mapping[str, str]  # field -> date/time separator of ISO text
 
 
 def timestamp_kind(col_type: Any, dialect: str) -> str:
