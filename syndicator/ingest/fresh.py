@@ -65,13 +65,9 @@ def newest(ids: Iterable[int], limit: int) -> tuple[int, ...]:
 def read(source: PortalSource, state: FreshState, now: datetime,
          overlap: timedelta) -> tuple[list[SourceRow], list[SourceRow]]:
     """Key columns of rows with ids past the start, and of the rows still waiting."""
-    cursor, new = str(state.start(now, overlap)), list[SourceRow]()
-    # Every page is an index range; how many pages depends only on how many rows are new.
-    while page := source.after(cursor, _PAGE, keys_only=True):
-        new += page
-        if len(page) < _PAGE:
-            break
-        cursor = page[-1].key
+    # Every page is an index range on the id; how many depends only on how many rows are new.
+    pages = source.all_rows(_PAGE, after=str(state.start(now, overlap)), keys_only=True)
+    new = [row for page in pages for row in page]
     waiting = [str(i) for i in state.waiting]
     return new, source.by_ids(waiting, keys_only=True) if waiting else []
 

@@ -114,11 +114,17 @@ class PortalSource:
             query = query.where(shape.cols["id"] > self._bind_id(shape, cursor))
         return self._fetch(query)
 
-    def all_rows(self, batch: int = 1000) -> Iterator[list[SourceRow]]:
-        """Every row, a batch at a time (the first import only)."""
-        cursor: str | None = None
-        while rows := self.after(cursor, batch):
+    def all_rows(self, batch: int = 1000, after: str | None = None,
+                 keys_only: bool = False) -> Iterator[list[SourceRow]]:
+        """Every row past the key `after` (None: from the start), a batch at a time by id.
+
+        A short batch is the last: no empty query to learn that.
+        """
+        cursor = after
+        while rows := self.after(cursor, batch, keys_only):
             yield rows
+            if len(rows) < batch:
+                break
             cursor = rows[-1].key
 
     def ping(self) -> None:
