@@ -51,11 +51,6 @@ class Tokens:
         data = [subscriber_id, version] + ([] if request is None else [request])
         return self._serializer(purpose).dumps(data)
 
-    def read(self, token: str, purpose: str, max_age: int | None = None) -> tuple[int, int]:
-        """(subscriber id, version); raises InvalidToken. The caller checks the version."""
-        link = self.read_link(token, purpose, max_age)
-        return link.subscriber_id, link.version
-
     def read_link(self, token: str, purpose: str, max_age: int | None = None) -> LinkToken:
         """The whole token; raises InvalidToken. Confirm links mailed before requests were
         carried have no request."""

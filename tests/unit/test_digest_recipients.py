@@ -8,7 +8,7 @@ from syndicator.digests.recipients import recipient_for
 from syndicator.links import Links
 from syndicator.settings import Settings
 from syndicator.subscribers.model import Subscriber
-from syndicator.tokens import Tokens
+from syndicator.tokens import LinkToken, Tokens
 
 NOW = datetime(2023, 11, 27, tzinfo=timezone.utc)
 
@@ -22,6 +22,6 @@ def test_recipient_links_are_signed_for_their_purpose() -> None:
     r = recipient_for(sub, Links(Settings(), tokens))
     assert r.large and r.email == sub.email and r.name == sub.name
     assert r.unsubscribe_url.startswith("http://127.0.0.1:8080/unsubscribe/")
-    assert tokens.read(r.unsubscribe_url.rsplit("/", 1)[1], "unsubscribe") == (42, 3)
-    assert tokens.read(r.preferences_url.rsplit("/", 1)[1], "manage") == (42, 3)
+    assert tokens.read_link(r.unsubscribe_url.rsplit("/", 1)[1], "unsubscribe") == LinkToken(42, 3)
+    assert tokens.read_link(r.preferences_url.rsplit("/", 1)[1], "manage") == LinkToken(42, 3)
     assert r.switch_size_url == r.preferences_url + "?text_size=standard"  # the other size

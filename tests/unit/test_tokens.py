@@ -2,18 +2,18 @@
 
 import pytest
 
-from syndicator.tokens import InvalidToken, Tokens
+from syndicator.tokens import InvalidToken, LinkToken, Tokens
 
 
 def test_round_trip() -> None:
     t = Tokens("k" * 32)
-    assert t.read(t.make("unsubscribe", 42, 3), "unsubscribe") == (42, 3)
+    assert t.read_link(t.make("unsubscribe", 42, 3), "unsubscribe") == LinkToken(42, 3)
 
 
 def test_other_purpose_is_refused() -> None:
     t = Tokens("k" * 32)
     with pytest.raises(InvalidToken) as info:
-        t.read(t.make("manage", 42, 0), "unsubscribe")
+        t.read_link(t.make("manage", 42, 0), "unsubscribe")
     assert info.value.reason == "invalid"
 
 
@@ -21,14 +21,14 @@ def test_altered_or_foreign_token_is_refused() -> None:
     token = Tokens("k" * 32).make("confirm", 1, 0)
     for bad in (token[:-2] + "xx", "garbage", "", Tokens("other" * 8).make("confirm", 1, 0)):
         with pytest.raises(InvalidToken):
-            Tokens("k" * 32).read(bad, "confirm")
+            Tokens("k" * 32).read_link(bad, "confirm")
 
 
 def test_expired_token_says_so() -> None:
     t = Tokens("k" * 32)
     token = t.make("confirm", 1, 0)
     with pytest.raises(InvalidToken) as info:
-        t.read(token, "confirm", max_age=-1)
+        t.read_link(token, "confirm", max_age=-1)
     assert info.value.reason == "expired"
 
 
@@ -37,7 +37,7 @@ def test_confirm_token_carries_its_request() -> None:
     link = t.read_link(t.make("confirm", 42, 3, request=17), "confirm")
     assert (link.subscriber_id, link.version, link.request) == (42, 3, 17)
     assert t.read_link(t.make("confirm", 42, 3), "confirm").request is None  # older mails
-    assert t.read(t.make("confirm", 42, 3, request=17), "confirm") == (42, 3)
+    assert t.read_link(t.make("confirm", 42, 3, request=17), "confirm") == LinkToken(42, 3, 17)
     for bad in ([42, 3, "17"], [42], [42, 3, 17, 1], {"id": 42}):
         token = t._serializer("confirm").dumps(bad)
         with pytest.raises(InvalidToken):
