@@ -76,15 +76,26 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'db.sqlite'}"
 
 
-@pytest.fixture
-def state(db_url: str) -> Iterator[sa.Engine]:
-    """A migrated state database of each kind."""
+def _migrated(url: str) -> Iterator[sa.Engine]:
     from syndicator.state.db import upgrade
 
-    engine = create_engine(db_url, "database.url")
+    engine = create_engine(url, "database.url")
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def state(db_url: str) -> Iterator[sa.Engine]:
+    """A migrated state database of each kind."""
+    yield from _migrated(db_url)
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def server_state(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
+    """A migrated state database on each server (what several senders or replicas need)."""
+    for url in _scratch_database(request.param):
+        yield from _migrated(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])

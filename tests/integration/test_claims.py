@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
 import sqlalchemy as sa
 
 from syndicator.delivery import service
@@ -47,9 +46,9 @@ def test_claim_lease_expiry_and_release(state: sa.Engine) -> None:
     assert len(expired) == 5 and {c.attempts for c in expired} == {2}
 
 
-def test_concurrent_claimers_never_share_a_delivery(state: sa.Engine) -> None:
-    if state.dialect.name == "sqlite":
-        pytest.skip("SQLite allows one sender; see test_second_sqlite_sender_is_refused")
+def test_concurrent_claimers_never_share_a_delivery(server_state: sa.Engine) -> None:
+    """On the servers only: SQLite allows one sender (test_second_sqlite_sender_is_refused)."""
+    state = server_state
     queue(state, 300)
     taken: dict[str, list[int]] = {}
 
