@@ -89,18 +89,18 @@ class Poller:
 
     def _first_import(self, now: datetime, report: PollReport) -> None:
         pages_new_ids = self._source.describe().pages_new_ids
-        state = FreshState(((now, 0),))
+        high, waiting = 0, tuple[int, ...]()  # the highest id read, the newest not public yet
         for batch in self._source.all_rows(_FIRST_IMPORT_BATCH):
             with self._engine.begin() as conn:
                 self._apply(conn, batch, [], now, report, history=True)
             if pages_new_ids:
-                waiting = [*state.waiting, *self._waiting(batch, now)]
-                state = FreshState(((now, int(batch[-1].key)),),
-                                   fresh.newest(waiting, self._s.ingest.hot_limit))
+                high = int(batch[-1].key)
+                waiting = fresh.newest([*waiting, *self._waiting(batch, now)],
+                                       self._s.ingest.hot_limit)
         with self._engine.begin() as conn:
             set_value(conn, WATERMARK, now.isoformat())
             if pages_new_ids:
-                set_value(conn, NEW_ROWS, state.dump())
+                set_value(conn, NEW_ROWS, FreshState(((now, high),), waiting).dump())
 
     def _incremental(self, watermark: datetime, now: datetime, report: PollReport) -> None:
         window = self._source.changed_since(watermark - self._overlap, now)
