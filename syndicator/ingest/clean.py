@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from syndicator.errors import RowError
 from syndicator.ingest.sanitize import sanitize_html
 from syndicator.source.portal import SourceRow
-from syndicator.source.values import as_text, parse_timestamp
+from syndicator.source.values import as_text, parse_timestamp, status_text
 from syndicator.text import clean_text, one_line, slugify
 
 MAX_CATEGORY = 191  # the state column's length; longer names are refused, never cut
@@ -44,9 +44,6 @@ class CleanBulletin:
         blob = json.dumps(data, default=str, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
-    def is_public(self, published_status: str, now: datetime) -> bool:
-        return self.status == published_status and self.published_at <= now
-
 
 def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str) -> CleanBulletin:
     """Clean every string before anything else sees it."""
@@ -68,7 +65,7 @@ def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str) -> CleanBulletin:
         published_at=_timestamp(sid, "published_at", v.get("published_at"), tz),
         source_updated_at=(_timestamp(sid, "updated_at", v["updated_at"], tz)
                            if v.get("updated_at") not in (None, "") else None),
-        status=one_line(as_text(v.get("status")) or ""),
+        status=status_text(v.get("status")),
     )
 
 

@@ -6,11 +6,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from syndicator.source.portal import PortalSource, SourceRow
-from syndicator.source.values import as_text, parse_timestamp
-from syndicator.text import one_line
 
 NEW_ROWS = "ingest.new_rows"  # the state value holding a FreshState
 _PAGE = 500
@@ -70,13 +67,3 @@ def read(source: PortalSource, state: FreshState, now: datetime,
     new = [row for page in pages for row in page]
     waiting = [str(i) for i in state.waiting]
     return new, source.by_ids(waiting, keys_only=True) if waiting else []
-
-
-def not_public_yet(row: SourceRow, published_status: str, tz: ZoneInfo, now: datetime) -> bool:
-    """A draft or a scheduled bulletin, by its key columns (unreadable dates are not waited on)."""
-    if one_line(as_text(row.values.get("status")) or "") != published_status:
-        return True
-    try:
-        return parse_timestamp(row.values.get("published_at"), tz) > now
-    except ValueError:
-        return False

@@ -16,10 +16,9 @@ from syndicator.ingest.clean import CleanBulletin, clean_row
 from syndicator.ingest.fresh import NEW_ROWS, FreshState
 from syndicator.settings import Settings
 from syndicator.source.portal import PortalSource, SourceRow
-from syndicator.source.values import as_text, parse_timestamp
+from syndicator.source.values import parse_timestamp, public_at
 from syndicator.state import bulletins as store
 from syndicator.state.values import get_value, set_value
-from syndicator.text import one_line
 
 log = structlog.get_logger(__name__)
 
@@ -106,10 +105,11 @@ class Poller:
         window = self._source.changed_since(watermark - self._overlap, now)
         reads = self._read_keys(now)
         gone = set(reads.checked) - {r.source_id for r in reads.keys}
-        rows = window + self._full_rows_needed(reads, {r.source_id for r in window}, now)
+        wanted, waiting = self._triage(reads, {r.source_id for r in window}, now)
+        rows = window + (self._source.by_ids(sorted(wanted)) if wanted else [])
         with self._engine.begin() as conn:
             self._apply(conn, rows, sorted(gone), now, report)
-            self._save_cursors(conn, reads, now)
+            self._save_cursors(conn, reads, waiting, now)
 
     def _read_keys(self, now: datetime) -> _KeyReads:
         """The key columns of the hot set, both sweeps and the new ids (each bounded)."""
@@ -141,42 +141,57 @@ class Poller:
             state = FreshState(((now, high),))
         return state
 
-    def _save_cursors(self, conn: sa.Connection, reads: _KeyReads, now: datetime) -> None:
+    def _save_cursors(self, conn: sa.Connection, reads: _KeyReads, waiting: list[int],
+                      now: datetime) -> None:
         set_value(conn, WATERMARK, now.isoformat())
         set_value(conn, VERIFY_CURSOR, str(reads.verify[-1].id if reads.verify else 0))
         full_page = len(reads.discovered) == self._s.ingest.sweep_batch
         set_value(conn, DISCOVER_CURSOR, reads.discovered[-1].key if full_page else "")
         if reads.fresh_state is not None:
-            waiting = self._waiting([*reads.new, *reads.waiting], now)
             state = reads.fresh_state.advance(now, self._overlap, reads.new, waiting,
                                               self._s.ingest.hot_limit)
             set_value(conn, NEW_ROWS, state.dump())
 
     def _waiting(self, rows: Iterable[SourceRow], now: datetime) -> list[int]:
-        return [int(r.key) for r in rows
-                if fresh.not_public_yet(r, self._s.source.published_status, self._s.tz, now)]
+        """Ids of drafts and scheduled bulletins (an unreadable published_at is not waited on)."""
+        return [int(r.key) for r in rows if self._judge(r, None, now)[1]]
 
     @property
     def _overlap(self) -> timedelta:
         return timedelta(seconds=self._s.ingest.overlap_seconds)
 
-    def _full_rows_needed(self, reads: _KeyReads, have: set[str],
-                          now: datetime) -> list[SourceRow]:
-        """Read whole rows only where the key columns disagree with our copy."""
+    def _triage(self, reads: _KeyReads, have: set[str],
+                now: datetime) -> tuple[set[str], list[int]]:
+        """Keys of rows to read whole (key columns that disagree with our copy, outside `have`),
+        and the new or waiting ids not public yet; each row is judged once."""
         found = [*reads.discovered, *reads.new, *reads.waiting]
         unknown = [r.source_id for r in found if r.source_id not in reads.checked]
         with self._engine.connect() as conn:
             known = reads.checked | store.known(conn, unknown)
-        wanted = {r.key for r in (*reads.keys, *found) if r.source_id not in have
-                  and self._differs(r, known.get(r.source_id), now)}
-        return self._source.by_ids(sorted(wanted)) if wanted else []
+        wanted = {r.key for r in (*reads.keys, *reads.discovered)
+                  if r.source_id not in have and self._judge(r, known.get(r.source_id), now)[0]}
+        waiting: list[int] = []
+        for r in (*reads.new, *reads.waiting):
+            differs, not_yet = self._judge(r, known.get(r.source_id), now)
+            if differs and r.source_id not in have:
+                wanted.add(r.key)
+            if not_yet:
+                waiting.append(int(r.key))
+        return wanted, waiting
 
-    def _differs(self, row: SourceRow, k: store.Known | None, now: datetime) -> bool:
-        status = one_line(as_text(row.values.get("status")) or "")
-        if status != self._s.source.published_status:
+    def _judge(self, row: SourceRow, k: store.Known | None, now: datetime) -> tuple[bool, bool]:
+        """(its key columns disagree with our copy, it is not public yet): one parse of them."""
+        try:
+            published = public_at(row.values, self._s.source.published_status, self._s.tz)
+        except ValueError:  # the full read reports the row and its field; it is not waited on
+            return True, False
+        return self._differs(row, published, k, now), published is None or published > now
+
+    def _differs(self, row: SourceRow, published: datetime | None, k: store.Known | None,
+                 now: datetime) -> bool:
+        if published is None:  # not under the published status
             return k is not None and k.state == "public"
         try:
-            published = parse_timestamp(row.values.get("published_at"), self._s.tz)
             raw_updated = row.values.get("updated_at")
             updated = None if raw_updated in (None, "") else parse_timestamp(raw_updated,
                                                                              self._s.tz)
@@ -213,9 +228,11 @@ class Poller:
     def _public_bulletin(self, row: SourceRow, now: datetime,
                          report: PollReport) -> CleanBulletin | None:
         """The cleaned bulletin if the portal shows it now; errors are reported, not raised."""
-        status = one_line(as_text(row.values.get("status")) or "")
-        if status != self._s.source.published_status:
-            return None
+        try:
+            if public_at(row.values, self._s.source.published_status, self._s.tz) is None:
+                return None  # not under the published status: nothing to clean or report
+        except ValueError:
+            pass  # published, with a date clean_row names
         try:
             bulletin = clean_row(row, self._s.tz, str(self._s.site.url))
         except RowError as exc:

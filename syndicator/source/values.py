@@ -1,10 +1,13 @@
-"""Pure parsing of the portal's raw column values (timestamps, bytes) into Python values."""
+"""Pure parsing of the portal's raw column values (timestamps, bytes, status) into Python."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
+
+from syndicator.text import one_line
 
 # Formats seen in portal databases besides ISO 8601; day-first is the Vietnamese convention.
 _FORMATS = (
@@ -69,3 +72,19 @@ def local_naive(moment: datetime, tz: ZoneInfo) -> datetime:
 def sorts_as_time(text: str) -> bool:
     """Whether comparing this text with an ISO bound as strings compares the times."""
     return _SORTABLE.fullmatch(text) is not None
+
+
+def status_text(value: object) -> str:
+    """A portal status as compared with source.published_status: one line, NFC."""
+    return one_line(as_text(value) or "")
+
+
+def public_at(values: Mapping[str, object], published_status: str,
+              tz: ZoneInfo) -> datetime | None:
+    """When the portal shows this row (UTC); None unless its status is the published one.
+
+    The one test of a row's status. Raises ValueError when published_at cannot be read.
+    """
+    if status_text(values.get("status")) != published_status:
+        return None
+    return parse_timestamp(values.get("published_at"), tz)
