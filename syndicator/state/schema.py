@@ -46,6 +46,8 @@ bulletins = sa.Table(
     sa.Column("withdrawn_at", UTCDateTime),
     # False for bulletins too old to announce when first seen (the first import of an archive).
     sa.Column("notify", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Every poll's hot set reads the latest withdrawals, newest first: a range, not every one.
+    sa.Index("ix_bulletins_state_withdrawn_at", "state", "withdrawn_at"),
 )
 
 subscribers = sa.Table(
