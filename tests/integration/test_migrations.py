@@ -57,5 +57,20 @@ def test_0003_keeps_bulletins_and_takes_long_text(db_url: str) -> None:
             assert conn.scalar(sa.select(bulletins.c.body_html)) == long_body
             conn.execute(bulletins.update().values(body_html="ngắn"))
         _migrate(engine, "0002", down=True)  # short values: the way back works
+        _assert_bulletins_as_in_0002(engine)
     finally:
         engine.dispose()
+
+
+def _assert_bulletins_as_in_0002(engine: sa.Engine) -> None:
+    inspector = sa.inspect(engine)
+    columns = {c["name"]: c for c in inspector.get_columns("bulletins")}
+    assert "source_key" not in columns
+    assert "ix_bulletins_state_withdrawn_at" not in {
+        ix["name"] for ix in inspector.get_indexes("bulletins")}
+    if engine.dialect.name == "mysql":
+        text = {n: (type(columns[n]["type"]).__name__, columns[n]["nullable"])
+                for n in ("title", "summary", "body_html", "author", "url")}
+        assert text == {"title": ("TEXT", False), "summary": ("TEXT", True),
+                        "body_html": ("TEXT", True), "author": ("TEXT", True),
+                        "url": ("TEXT", False)}
