@@ -57,8 +57,9 @@ def insert(conn: sa.Connection, b: CleanBulletin, now: datetime, notify: bool,
 
 
 def update(conn: sa.Connection, k: Known, b: CleanBulletin, now: datetime,
-           source_key: str | None = None) -> None:
-    """New content or a return from withdrawal; first_seen_at never moves."""
+           source_key: str | None) -> None:
+    """New content or a return from withdrawal; first_seen_at never moves. `source_key` is
+    the portal's own spelling of the id (None: the same as source_id), written every time."""
     conn.execute(bulletins.update().where(bulletins.c.id == k.id).values(
         **_content(b), changed_at=now, state="public", withdrawn_at=None,
         revision=bulletins.c.revision + 1, source_key=source_key))

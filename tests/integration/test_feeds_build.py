@@ -66,7 +66,8 @@ def test_an_edit_keeps_the_entry_id_and_moves_only_updated(state: sa.Engine,
     edited_at = T0 + timedelta(days=2)
     with state.begin() as conn:
         known = store.known(conn, ["1002"])["1002"]
-        store.update(conn, known, clean(2, title="Thông báo số 2 (đính chính)"), edited_at)
+        store.update(conn, known, clean(2, title="Thông báo số 2 (đính chính)"), edited_at,
+                     known.source_key)
     report = build_all(settings, state, edited_at)
     assert "all.atom" in report.written
     after = {e.id: e for e in feedparser.parse((out / "all.atom").read_bytes()).entries}
