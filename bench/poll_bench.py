@@ -182,7 +182,7 @@ def measure(portal_url: str, state_url: str, n: int) -> None:
         print(f"{label}:\n  no-change Poller.poll() median {p:.1f} ms (min {min(polls):.1f})\n"
               f"  no-change services.poll_once() median {d:.1f} ms (min {min(daemons):.1f})\n"
               f"  plain query on the same window median {q:.2f} ms (min {min(plains):.2f}); "
-              f"ratio of medians {p / q:.0f}x (Poller), {d / q:.0f}x (poll_once)")
+              f"ratio of medians {p / q:.2f}x (Poller), {d / q:.2f}x (poll_once)")
         return poller
 
     with portal.begin() as conn:
