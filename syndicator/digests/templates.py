@@ -28,7 +28,7 @@ AUTOESCAPE = ("html", "htm", "xml", "html.j2")
 # so the values it interpolates (the site title, say) must be escaped where the macro is
 # compiled: HTML templates import the autoescaped alias, text templates and code the plain file.
 HTML_ALIASES = {"messages.html.j2": "messages.j2"}
-_REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
+REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # an editable install's
 
 
 class ResourceLoader(BaseLoader):
@@ -59,10 +59,10 @@ class AliasLoader(BaseLoader):
         return self._base.get_source(environment, self._aliases.get(template, template))
 
 
-def build_environment(loaders: list[BaseLoader], **options: bool) -> Environment:
-    """The settings every template environment shares (email and web)."""
+def build_environment(folder: str, **options: bool) -> Environment:
+    """templates/<folder> ("email" or "web") with the settings every environment shares."""
     return Environment(
-        loader=AliasLoader(ChoiceLoader(loaders), HTML_ALIASES),
+        loader=AliasLoader(ChoiceLoader(template_loaders(folder)), HTML_ALIASES),
         autoescape=select_autoescape(enabled_extensions=AUTOESCAPE, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -71,20 +71,22 @@ def build_environment(loaders: list[BaseLoader], **options: bool) -> Environment
     )
 
 
-def _loaders() -> list[BaseLoader]:
-    packaged = resources.files("syndicator") / "templates" / "email"
+def template_loaders(folder: str) -> list[BaseLoader]:
+    """The packaged copy (a wheel ships templates/ inside the package), then the repository's
+    (an editable install runs from it): found wherever the program runs from."""
+    packaged = resources.files("syndicator") / "templates" / folder
     found: list[BaseLoader] = []
     if packaged.is_dir():
         found.append(ResourceLoader(packaged))
-    if _REPO_TEMPLATES.is_dir():  # an editable install runs from the repository
-        found.append(FileSystemLoader(str(_REPO_TEMPLATES)))
+    if (REPO_TEMPLATES / folder).is_dir():
+        found.append(FileSystemLoader(str(REPO_TEMPLATES / folder)))
     return found
 
 
 @functools.lru_cache(maxsize=8)
 def environment(timezone: str) -> Environment:
     """One environment per zone (templates are compiled once per process)."""
-    env = build_environment(_loaders(), keep_trailing_newline=True)
+    env = build_environment("email", keep_trailing_newline=True)
     tz = ZoneInfo(timezone)
     env.filters["vi_weekday_date"] = lambda d: _vi_weekday_date(d, tz)
     env.filters["ddmm"] = lambda d: f"{d.day:02d}/{d.month:02d}"

@@ -19,13 +19,13 @@ from syndicator.digests.composer import DigestComposer
 from syndicator.settings import Settings
 from tests.support.digests import digest, recipient
 assert syndicator.__file__.startswith(sys.argv[1]), syndicator.__file__
-assert not templates._REPO_TEMPLATES.is_dir(), "the repository's templates are in reach"
+assert not (templates.REPO_TEMPLATES / "email").is_dir(), "the repository's templates are in reach"
 raw = DigestComposer(Settings()).message(digest(2), recipient(), message_id="<w@x>",
                                          date=datetime(2023, 11, 27, tzinfo=timezone.utc))
 msg = email.message_from_bytes(raw, policy=email.policy.default)
 from syndicator.web import templates as web_templates
 from syndicator.web.view import View
-assert not web_templates._REPO_TEMPLATES.is_dir(), "the repository's page templates are in reach"
+assert not (templates.REPO_TEMPLATES / "web").is_dir(), "the repository's pages are in reach"
 assert "bản tin" in View(Settings()).consent_text
 web_templates.environment().get_template("subscribe.html.j2")
 print(msg["Subject"])

@@ -42,7 +42,7 @@ def test_templates_do_not_depend_on_the_working_directory(tmp_path: Path) -> Non
     finally:
         os.chdir(here)
         environment.cache_clear()
-    assert templates._loaders()
+    assert templates.template_loaders("email") and templates.template_loaders("web")
 
 
 @pytest.mark.parametrize("url,expected", [
