@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from syndicator.state.values import acquire_lease, release_lease
 
 
-
 def _place() -> str:
     """Where a pid means one process: this host, kernel boot and pid namespace.
 

@@ -5,8 +5,8 @@ message (line-ending normalisation, twice when the server offers SIZE, and dot-s
 about 1 ms of the event loop per 40 KB message, the largest CPU cost of a sending round.
 Our composer writes CRLF-only bytes to addresses it has already checked, so a transaction
 here is MAIL, RCPT and DATA through `execute_command`, with the dot-stuffing done by one
-bytes.replace. Bytes that
-are not CRLF-clean are normalised with aiosmtplib's own function first.
+bytes.replace. Bytes that are not CRLF-clean are normalised with aiosmtplib's own function
+first.
 """
 
 from __future__ import annotations
