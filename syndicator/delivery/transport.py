@@ -14,9 +14,9 @@ from typing import Literal, Protocol
 import aiosmtplib
 import structlog
 
+from syndicator.config.settings import MailSettings, SmtpSettings
 from syndicator.delivery import smtpwire
 from syndicator.errors import TransientError
-from syndicator.settings import MailSettings, SmtpSettings
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +45,10 @@ class FileTransport:
         self._dir = Path(mail.outbox_dir)
 
     async def open(self) -> None:
-        self._dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True)
+        except OSError:  # each send then says why, and is retried like a 4xx
+            pass
 
     async def send(self, slot: int, sender: str, rcpt: str, data: bytes, name: str) -> Outcome:
         try:
@@ -156,7 +159,7 @@ class SmtpTransport:
         for slot, client in list(self._conns.items()):
             try:
                 await asyncio.wait_for(client.quit(), timeout=min(self._s.timeout, 5))
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
                 client.close()
             self._conns.pop(slot, None)
 

@@ -1,0 +1,198 @@
+"""Pre-serialised MIME messages with holes, filled per recipient by byte substitution.
+
+A message is rendered once with unique ASCII placeholder tokens, each text part is
+quoted-printable encoded segment by segment around the tokens, and a placeholder
+becomes a hole between soft line breaks. Filling a hole QP-encodes only the personal
+value, so the result is exactly what encoding the substituted text would give a reader,
+every line stays within RFC 2045's 76 characters, and no per-recipient pass over the
+whole body is needed.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.header import Header
+from email.utils import format_datetime
+
+from syndicator.models.address import URL_SAFE, ascii_address
+from syndicator.models.text import one_line
+
+CRLF = b"\r\n"
+_QP_LINE = 76
+_WORD_BYTES = 45  # base64 of 45 bytes + "=?utf-8?b??=" = 72 <= 75 (RFC 2047)
+_SOFT = b"=\r\n"
+_MSGID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>")
+
+
+Piece = bytes | str  # literal bytes, or the key of a hole ("html:name", "text:email", ...)
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """Everything of a message but the per-recipient values."""
+
+    pieces: tuple[Piece, ...]
+
+    def fill(self, values: Mapping[str, bytes]) -> bytes:
+        return b"".join([p if isinstance(p, bytes) else values[p] for p in self.pieces])
+
+
+# --- building -----------------------------------------------------------------------------
+
+def skeleton(head: Sequence[Piece], parts: Sequence[tuple[str, str]],
+             tokens: Mapping[str, str], boundary_seed: str) -> Skeleton:
+    """Headers (pieces) + multipart/alternative of (subtype, text-with-tokens) parts."""
+    boundary = "=_syn_" + hashlib.sha256(boundary_seed.encode()).hexdigest()[:24]
+    pieces: list[Piece] = list(head)
+    pieces += [b"MIME-Version: 1.0\r\n",
+               f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()]
+    for subtype, body in parts:
+        pieces.append(f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+                      "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode())
+        pieces += _qp_with_holes(body, tokens, "html" if subtype == "html" else "text")
+        pieces.append(CRLF)
+    pieces.append(f"--{boundary}--\r\n".encode())
+    return Skeleton(tuple(_merge(pieces)))
+
+
+def _qp_with_holes(body: str, tokens: Mapping[str, str], kind: str) -> list[Piece]:
+    """QP-encode text around placeholder tokens; each token becomes hole '<kind>:<slot>'."""
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    if not tokens:
+        return [_qp(body)]
+    by_token = {tok: slot for slot, tok in tokens.items()}
+    pattern = re.compile("|".join(re.escape(t) for t in by_token))
+    out: list[Piece] = []
+    pos = 0
+    for m in pattern.finditer(body):
+        out += [_soft_end(_qp(body[pos:m.start()])), f"{kind}:{by_token[m.group()]}"]
+        pos = m.end()
+    out.append(_qp(body[pos:]))
+    return out
+
+
+def _merge(pieces: list[Piece]) -> list[Piece]:
+    merged: list[Piece] = []
+    for p in pieces:
+        if merged and type(p) is bytes and type(merged[-1]) is bytes:
+            merged[-1] = merged[-1] + p
+        else:
+            merged.append(p)
+    return merged
+
+
+def _qp(text: str) -> bytes:
+    encoded = binascii.b2a_qp(text.encode("utf-8"), quotetabs=False, istext=True)
+    return encoded.replace(b"\n", CRLF)
+
+
+def _soft_end(qp: bytes) -> bytes:
+    """End with a soft line break, so what follows starts a fresh line of at most 76."""
+    start = qp.rfind(b"\n") + 1
+    last = qp[start:]
+    if len(last) < _QP_LINE:
+        return qp + _SOFT
+    cut = _QP_LINE - 4  # never split an =XX escape
+    while last[cut - 1:cut] == b"=" or last[cut - 2:cut - 1] == b"=":
+        cut -= 1
+    return qp[:start] + last[:cut] + _SOFT + last[cut:] + _SOFT
+
+
+# --- per-recipient values -------------------------------------------------------------------
+
+def hole_values(values: Mapping[str, str]) -> dict[str, bytes]:
+    """Encoded bytes of every hole: HTML-escaped for the HTML part, raw for plain text."""
+    out: dict[str, bytes] = {}
+    for slot, value in values.items():
+        value = one_line(value)
+        out["html:" + slot] = _soft_end(_qp(html.escape(value, quote=True)))
+        out["text:" + slot] = _soft_end(_qp(value))
+    return out
+
+
+def header(name: str, value: str) -> bytes:
+    """A folded header line; non-ASCII text becomes RFC 2047 words; CR/LF cannot split it."""
+    text = one_line(value)
+    # ASCII that looks like an encoded word would be decoded by clients: encode it too.
+    if text.isascii() and "=?" not in text and len(name) + len(text) < 76:
+        return f"{name}: {text}\r\n".encode("ascii")
+    encoded = Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}\r\n".encode("ascii")
+
+
+def address_header(name: str, display: str, email: str) -> bytes:
+    """'To: =?utf-8?...?= <a@b>' with the display name always RFC 2047-encoded (no quoting)."""
+    addr = ascii_address(email)
+    display = one_line(display)
+    if not display:
+        return f"{name}: {addr}\r\n".encode("ascii")
+    return f"{name}: {phrase(display)}\r\n <{addr}>\r\n".encode("ascii")
+
+
+def phrase(text: str) -> str:
+    """RFC 2047 words for a display name, split after spaces and kept inside the words.
+
+    Decoders drop the whitespace *between* encoded words (RFC 2047 6.2), so a space of
+    the name must live inside a word, or "huyện Pác" would read "huyệnPác".
+    """
+    words = []
+    for chunk in _chunks(text, _WORD_BYTES):
+        words.append("=?utf-8?b?" + binascii.b2a_base64(chunk, newline=False).decode() + "?=")
+    return "\r\n ".join(words)
+
+
+def _chunks(text: str, limit: int) -> list[bytes]:
+    """UTF-8 pieces of at most `limit` bytes, cut after a space when one is near."""
+    out: list[bytes] = []
+    current = b""
+    for token in re.findall(r"\S+\s*|\s+", text):
+        data = token.encode("utf-8")
+        if current and len(current) + len(data) > limit:
+            out.append(current)
+            current = b""
+        while len(data) > limit:  # one word longer than a whole encoded word
+            cut = limit
+            while (data[cut] & 0xC0) == 0x80:  # not inside a UTF-8 sequence
+                cut -= 1
+            out.append(data[:cut])
+            data = data[cut:]
+        current += data
+    if current:
+        out.append(current)
+    return out
+
+
+def message_id(value: str) -> str:
+    mid = value.strip()
+    if not mid.startswith("<"):
+        mid = f"<{mid}>"
+    if not _MSGID.fullmatch(mid):
+        raise ValueError(f"{value!r} is not a valid Message-ID (want <left@right>, ASCII)")
+    return mid
+
+
+def date_header(date: datetime) -> bytes:
+    if date.tzinfo is None:
+        raise ValueError("the Date of a message must be an aware datetime")
+    return f"Date: {format_datetime(date)}\r\n".encode("ascii")
+
+
+def url(value: str) -> str:
+    """An absolute http(s) URL fit for a header: printable ASCII, no spaces, no brackets."""
+    if not (URL_SAFE.fullmatch(value) and value.startswith(("https://", "http://", "mailto:"))
+            and not any(c in value for c in "<>\"")):
+        raise ValueError(f"{value[:80]!r} is not a header-safe absolute URL")
+    return value
+
+
+def list_unsubscribe(https_url: str, mailto: str | None) -> bytes:
+    links = [f"<{url(https_url)}>"]
+    if mailto:
+        links.append(f"<mailto:{ascii_address(mailto)}?subject=unsubscribe>")
+    return ("List-Unsubscribe: " + ",\r\n ".join(links) + "\r\n").encode("ascii")
