@@ -68,21 +68,29 @@ def _classify(raw: bytes, key: str, verp: Verp | None, envelope: str | None) -> 
     tags = Tags.find(verp, msg, original, raw, envelope=envelope,
                      also=[status.envelope_sender if status else None,
                            feedback.mail_from if feedback else None])
-    own_id = mime.text(msg, "Message-ID")
     base = Returned(
         Kind.UNKNOWN, key, "unmatched", delivery_id=tags.delivery_id, subscriber=tags.subscriber,
-        message_id=(mime.text(original, "Message-ID") if original else "")
-        or mime.quoted_message_id(msg, own_id),
+        message_id=_original_id(msg, original, status),
         failed_recipients=signals.failed_recipients(msg), size=len(raw))
     if feedback is not None:
         kind = Kind.UNKNOWN if feedback.feedback_type == "not-spam" else Kind.COMPLAINT
         return _with(base, kind, "arf", feedback_type=feedback.feedback_type,
                      recipients=tuple(RecipientStatus(address=a) for a in feedback.rcpt_to))
-    if status is not None and (kind := dsn.kind_of(status.recipients)):
-        return _with(base, kind, "dsn", recipients=status.recipients)
+    if status is not None and (meaning := dsn.kind_of(status.recipients)):
+        return _with(base, meaning, "dsn", recipients=status.recipients)
     if status is not None or signals.looks_like_bounce(msg):
         return _older_bounce(msg, base)
     return _not_a_bounce(msg, base, tags.to_unsubscribe)
+
+
+def _original_id(msg: Message, original: Message | None,
+                 status: dsn.StatusReport | None) -> str | None:
+    """Our Message-ID: from the returned headers, a DSN field, the text, or In-Reply-To
+    (which Exchange NDRs and RFC 3834 replies set to it)."""
+    return ((mime.text(original, "Message-ID") if original else "")
+            or (status.message_id if status else None)
+            or mime.quoted_message_id(msg, mime.text(msg, "Message-ID"))
+            or mime.text(msg, "In-Reply-To").split(" ")[0] or None)
 
 
 def _older_bounce(msg: Message, base: Returned) -> Returned:

@@ -23,6 +23,7 @@ class StatusReport:
 
     recipients: tuple[RecipientStatus, ...]
     envelope_sender: str | None  # X-Postfix-Sender (Postfix's per-message field)
+    message_id: str | None  # X-Original-Message-ID (Gmail's per-message field)
 
 
 @dataclass(frozen=True)
@@ -35,15 +36,16 @@ class FeedbackReport:
 def status_report(msg: Message) -> StatusReport | None:
     """The delivery-status fields of a DSN, or None when it has no such part."""
     recipients: list[RecipientStatus] = []
-    sender: str | None = None
+    sender = message_id = None
     found = False
     for part in mime.of_type(msg, *STATUS_TYPES):
         found = True
         blocks = mime.header_blocks(part)
         if blocks:
             sender = sender or _address(mime.text(blocks[0], "X-Postfix-Sender"))
+            message_id = message_id or mime.text(blocks[0], "X-Original-Message-ID") or None
         recipients.extend(_recipient(b) for b in blocks if _is_recipient_block(b))
-    return StatusReport(tuple(recipients), sender) if found else None
+    return StatusReport(tuple(recipients), sender, message_id) if found else None
 
 
 def feedback_report(msg: Message) -> FeedbackReport | None:
@@ -86,9 +88,8 @@ def _is_recipient_block(block: Message) -> bool:
 
 def _recipient(block: Message) -> RecipientStatus:
     diagnostic = mime.text(block, "Diagnostic-Code")[:_DIAGNOSTIC_CHARS] or None
-    action = (mime.text(block, "Action").lower().split() or [None])[0]
-    if action == "error":  # OpenSMTPD's word for "failed"
-        action = "failed"
+    words = mime.text(block, "Action").lower().split()  # some MTAs add a comment after it
+    action = {"error": "failed"}.get(words[0], words[0]) if words else None  # OpenSMTPD: error
     status = status_in(mime.text(block, "Status")) or status_in(diagnostic or "")
     if status is None and action == "failed":
         status = "5.0.0"  # RFC 3464 makes Status mandatory; a failure without one is final

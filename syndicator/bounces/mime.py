@@ -32,10 +32,12 @@ def texts(msg: Message, name: str) -> list[str]:
 def decode(value: object) -> str:
     if value is None:
         return ""
+    # compat32 keeps raw 8-bit header bytes as surrogates: they are UTF-8 (RFC 6532) or junk.
+    raw = str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     try:
-        decoded = str(make_header(decode_header(str(value))))
+        decoded = str(make_header(decode_header(raw)))
     except (ValueError, LookupError, UnicodeError):  # a bad encoded word or an unknown charset
-        decoded = str(value)
+        decoded = raw
     return " ".join(decoded.split())
 
 
@@ -67,14 +69,26 @@ def body_text(part: Message, limit: int = 200_000) -> str:
 
 
 def header_blocks(part: Message) -> list[Message]:
-    """The field blocks of a message/delivery-status or feedback-report part, however the
-    stdlib left its payload (parsed blocks, a single message, or undecoded text)."""
+    """The field blocks of a delivery-status or feedback-report part, however the stdlib left
+    its payload: parsed blocks (message/delivery-status), one message whose body holds the
+    other blocks (message/global-delivery-status, message/feedback-report), or text."""
     payload = part.get_payload()
-    if isinstance(payload, list) and all(isinstance(p, Message) for p in payload):
-        return list(payload)
-    text_ = body_text(part)
+    if not isinstance(payload, list):
+        return _blocks(body_text(part))
+    blocks: list[Message] = []
+    for item in payload:
+        if isinstance(item, Message):
+            blocks.append(item)
+            # decode=True: the undecoded payload would come back with 8-bit text replaced.
+            rest = item.get_payload(decode=True)
+            if isinstance(rest, bytes):
+                blocks.extend(_blocks(rest[:200_000].decode("utf-8", "replace")))
+    return blocks[:MAX_PARTS]
+
+
+def _blocks(text_: str) -> list[Message]:
     return [HeaderParser(policy=compat32).parsestr(block.strip() + "\n")
-            for block in _BLANK_LINE.split(text_) if block.strip()][:MAX_PARTS]
+            for block in _BLANK_LINE.split(text_, maxsplit=MAX_PARTS) if block.strip()]
 
 
 def original_headers(msg: Message) -> Message | None:

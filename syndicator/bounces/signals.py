@@ -7,14 +7,17 @@ import re
 import unicodedata
 from email.message import Message
 
+import structlog
 from flufl.bounce import all_failures
 
 from syndicator.bounces import mime
 from syndicator.bounces.dsn import status_in
 from syndicator.bounces.report import RecipientStatus
 
-# flufl.bounce logs every detector it runs at INFO: one line per detector per message.
-logging.getLogger("flufl.bounce").setLevel(logging.WARNING)
+log = structlog.get_logger(__name__)
+# flufl.bounce logs every detector it runs at INFO (one line per detector per message) and,
+# on a detector's exception, a traceback at ERROR before re-raising it (handled below).
+logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon")
 # Subjects that older bounces use in place of a report part (English and Vietnamese).
@@ -68,7 +71,14 @@ def failed_recipients(msg: Message) -> tuple[str, ...]:
 
 def text_recipients(msg: Message) -> tuple[RecipientStatus, ...]:
     """Recipients and statuses an older bounce's text gives (flufl.bounce's detectors)."""
-    temporary, permanent = all_failures(msg)
+    try:
+        temporary, permanent = all_failures(msg)
+    # flufl.bounce 6.0's heuristic detectors index into what they parse (its Yale detector
+    # raises IndexError on a From header that yields no address): a broken detector must not
+    # lose the X-Failed-Recipients and VERP tag that the caller still has.
+    except (IndexError, KeyError, ValueError, TypeError, AttributeError, UnicodeError):
+        log.warning("bounces.detector_failed", exc_info=True)
+        return ()
     status = status_in(_first_text(msg))
     found = [_from_text(a, "failed", status, "5.0.0") for a in sorted(permanent)]
     found += [_from_text(a, "delayed", status, "4.0.0") for a in sorted(temporary - permanent)]

@@ -22,8 +22,8 @@ _MAC_CHARS = 10  # 50 bits: a forger gets one guess per message we read
 _MAX_NUMBER = 10**15 - 1  # ids and versions are row counters; 15 digits is ample
 # The longest tag: "u-" + 15 digits + "-" + 15 digits + "-" + the MAC.
 MAX_TAG_LENGTH = 2 + 15 + 1 + 15 + 1 + _MAC_CHARS
-_DELIVERY = re.compile(r"(\d{1,15})-([a-z2-7]{%d})" % _MAC_CHARS)
-_UNSUBSCRIBE = re.compile(r"u-(\d{1,15})-(\d{1,15})-([a-z2-7]{%d})" % _MAC_CHARS)
+_DELIVERY = re.compile(rf"(\d{{1,15}})-([a-z2-7]{{{_MAC_CHARS}}})")
+_UNSUBSCRIBE = re.compile(rf"u-(\d{{1,15}})-(\d{{1,15}})-([a-z2-7]{{{_MAC_CHARS}}})")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Verp:
     def scan(self, text: str, limit: int = 20) -> list[Tag]:
         """Valid tags of this return path anywhere in a text (older bounces quote our headers
         in their body), in order of appearance, at most `limit` candidates looked at."""
-        pattern = re.compile(re.escape(self._local) + r"\+([a-z0-9-]{12,%d})@" % MAX_TAG_LENGTH,
+        pattern = re.compile(re.escape(self._local) + rf"\+([a-z0-9-]{{12,{MAX_TAG_LENGTH}}})@",
                              re.IGNORECASE)
         found: list[Tag] = []
         for count, m in enumerate(pattern.finditer(text)):

@@ -147,7 +147,8 @@ def _dovecot_config(s: MailServers) -> None:
     home = s.maildir.parent
     (d / "passwd").write_text(
         f"{BOUNCE_USER}:{{PLAIN}}{s.password}:{MAIL_UID}:{MAIL_GID}::{home}::\n")
-    (d / "passwd").chmod(0o600)
+    (d / "passwd").chmod(0o640)  # read by Dovecot's auth process, which runs as dovecot
+    shutil.chown(d / "passwd", group="dovecot")
     (d / "dovecot.conf").write_text(_DOVECOT_CONF.format(
         dir=d, cert=s.root / "server.pem", imap=s.imap_port, imaps=s.imaps_port))
 
