@@ -129,3 +129,16 @@ def test_a_wrong_password_fails_without_showing_it(servers: MailServers) -> None
         _mailbox(servers, url=url).drain(lambda raw: None)
     assert "not-the-Pa55word" not in str(caught.value)
     assert "AUTHENTICATIONFAILED" in str(caught.value) or "Authentication" in str(caught.value)
+
+
+@pytest.mark.parametrize("capabilities", [b"IMAP4rev1 UIDPLUS", b"IMAP4rev1"])
+def test_servers_without_move_get_copy_delete_expunge(
+        servers: MailServers, monkeypatch: pytest.MonkeyPatch, capabilities: bytes) -> None:
+    _read_all(_mailbox(servers))
+    before = len(list((servers.maildir / "new").iterdir()))
+    processed = _count(servers, "Processed")
+    send(servers, 4700, "ghost4700@relay.test")
+    servers.wait_for_mail(before + 1)
+    monkeypatch.setattr(imaplib.IMAP4, "capability", lambda self: ("OK", [capabilities]))
+    assert [r.delivery_id for r in _read_all(_mailbox(servers))] == [4700]
+    assert (_count(servers, "INBOX"), _count(servers, "Processed")) == (0, processed + 1)
