@@ -106,10 +106,13 @@ def _older_bounce(msg: Message, base: Returned) -> Returned:
 
 
 def _not_a_bounce(msg: Message, base: Returned, to_unsubscribe: UnsubscribeTag | None) -> Returned:
-    if signal := signals.is_auto_reply(msg):
-        return _with(base, Kind.AUTO_REPLY, f"rfc3834:{signal}")
+    # The tagged mailto appears only in List-Unsubscribe, where no autoresponder answers (they
+    # answer Return-Path or From): what reaches it is a request, even one a mail client sent
+    # by itself on the reader's behalf and marked Auto-Submitted.
     if to_unsubscribe is not None:
         return _with(base, Kind.UNSUBSCRIBE, "mailto")
+    if signal := signals.is_auto_reply(msg):
+        return _with(base, Kind.AUTO_REPLY, f"rfc3834:{signal}")
     return base
 
 

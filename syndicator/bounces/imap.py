@@ -11,9 +11,10 @@ from __future__ import annotations
 import imaplib
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -22,6 +23,7 @@ from syndicator.errors import TransientError
 
 log = structlog.get_logger(__name__)
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_T = TypeVar("_T")
 
 
 class MailboxError(TransientError):
@@ -47,13 +49,37 @@ class Mailbox:
 
     def drain(self, handle: Callable[[bytes], object]) -> Round:
         """Hand each waiting message to `handle` (at most limit + 1 bytes of it, so that a
-        classifier sees it is too big), then move it; raises MailboxError. An exception from
-        `handle` ends the round with that message left in place, and propagates."""
-        t = self._target
+        classifier sees it is too big), then move it. The mailbox's failures raise
+        MailboxError; an exception from `handle` propagates as it is, with that message left
+        in place for the next round."""
+        with self._session() as conn:
+            uids, move = self._imap(self._prepare, conn)
+            batch = uids[: self._settings.batch]
+            oversize = 0
+            for uid in batch:
+                raw, size = self._imap(self._fetch, conn, uid)
+                oversize += size > self._limit
+                handle(raw)
+                self._imap(move, uid)
+        log.info("bounces.imap_round", handled=len(batch), oversize=oversize,
+                 waiting=len(uids) - len(batch))
+        return Round(len(batch), oversize, len(uids) > len(batch))
+
+    @contextmanager
+    def _session(self) -> Iterator[imaplib.IMAP4]:
+        conn = self._imap(self._connect)
         try:
-            with self._connect() as conn:
-                return self._round(conn, handle)
+            yield conn
+        finally:
+            with suppress(imaplib.IMAP4.error, OSError):
+                conn.logout()
+
+    def _imap(self, call: Callable[..., _T], *args: Any) -> _T:
+        """`call(*args)`, with the IMAP library's and the network's errors as MailboxError."""
+        try:
+            return call(*args)
         except (imaplib.IMAP4.error, OSError) as exc:  # ssl.SSLError is an OSError
+            t = self._target
             raise MailboxError(f"bounces.imap: {t.host}:{t.port} mailbox {t.mailbox!r}: "
                                f"{_reason(exc)}") from None
 
@@ -70,22 +96,13 @@ class Mailbox:
         conn.login(t.username, t.password)
         return conn
 
-    def _round(self, conn: imaplib.IMAP4, handle: Callable[[bytes], object]) -> Round:
+    def _prepare(self, conn: imaplib.IMAP4) -> tuple[list[bytes], Callable[[bytes], None]]:
+        """Select the mailbox, make the processed folder, list the waiting UIDs."""
         folder = _quoted(self._settings.processed_folder)
         _ok(conn.select(_quoted(self._target.mailbox)), "SELECT")
         conn.create(folder)  # NO [ALREADYEXISTS] after the first time: fine
-        uids = _ok(conn.uid("SEARCH", "ALL"), "SEARCH")[0].split()
-        move = _mover(conn, folder)
-        batch = uids[: self._settings.batch]
-        oversize = 0
-        for uid in batch:
-            raw, size = self._fetch(conn, uid)
-            oversize += size > self._limit
-            handle(raw)
-            move(uid)
-        log.info("bounces.imap_round", handled=len(batch), oversize=oversize,
-                 waiting=len(uids) - len(batch))
-        return Round(len(batch), oversize, len(uids) > len(batch))
+        uids: list[bytes] = _ok(conn.uid("SEARCH", "ALL"), "SEARCH")[0].split()
+        return uids, _mover(conn, folder)
 
     def _fetch(self, conn: imaplib.IMAP4, uid: bytes) -> tuple[bytes, int]:
         """The message's first limit + 1 bytes, and its whole size as the server says."""

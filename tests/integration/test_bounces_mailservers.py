@@ -101,6 +101,22 @@ def test_a_crash_in_the_callback_leaves_the_message_for_the_next_round(
     assert again[0].key == classify(seen[0], VERP).key  # same message, same key: one effect
 
 
+def test_the_callbacks_own_errors_are_not_taken_for_the_mailboxs(
+        servers: MailServers) -> None:
+    _read_all(_mailbox(servers))
+    before = len(list((servers.maildir / "new").iterdir()))
+    send(servers, 4546, "ghost@relay.test")
+    servers.wait_for_mail(before + 1)
+
+    def disk_full(raw: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError) as caught:
+        _mailbox(servers).drain(disk_full)
+    assert not isinstance(caught.value, MailboxError)
+    assert [r.delivery_id for r in _read_all(_mailbox(servers))] == [4546]
+
+
 def test_rounds_take_at_most_a_batch(servers: MailServers) -> None:
     _read_all(_mailbox(servers))
     before = len(list((servers.maildir / "new").iterdir()))

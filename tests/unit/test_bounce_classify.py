@@ -107,6 +107,11 @@ def test_an_unsubscribe_request_names_the_signed_subscriber_not_the_from() -> No
     assert forged.subscriber is None and forged.kind is Kind.UNKNOWN
 
 
+def test_a_client_that_marks_its_unsubscribe_mail_auto_submitted_still_unsubscribes() -> None:
+    raw = b"Auto-Submitted: auto-generated\n" + _read("unsubscribe-mailto.eml")
+    assert classify(raw, VERP).kind is Kind.UNSUBSCRIBE
+
+
 def test_not_spam_feedback_is_not_a_complaint() -> None:
     raw = _read("arf-abuse.eml").replace(b"Feedback-Type: abuse", b"Feedback-Type: not-spam")
     report = classify(raw, VERP)
