@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AnyHttpUrl,
-    BaseModel,
     ConfigDict,
     Field,
     SecretStr,
@@ -25,17 +24,15 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from syndicator.config.bounces import BounceSettings
 from syndicator.config.databases import check_url
+from syndicator.config.sections import Section
 from syndicator.errors import ConfigError
 from syndicator.models.address import URL_SAFE, ascii_address
 
 ENV_PREFIX = "SYNDICATOR_"
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SiteSettings(Section):
@@ -235,6 +232,7 @@ class Settings(BaseSettings):
     subscriptions: SubscriptionSettings = SubscriptionSettings()
     security: SecuritySettings = SecuritySettings()
     log: LogSettings = LogSettings()
+    bounces: BounceSettings = BounceSettings()
 
     @field_validator("timezone")
     @classmethod
