@@ -143,6 +143,12 @@ def note_bounce(conn: sa.Connection, subscriber_id: int) -> int:
                        .where(subscribers.c.id == subscriber_id)) or 0
 
 
+def set_bounces(conn: sa.Connection, subscriber_id: int, count: int) -> None:
+    """Set the consecutive hard bounce count (as read again from the deliveries)."""
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
+                 .values(hard_bounces=count))
+
+
 def reset_bounces(conn: sa.Connection, subscriber_ids: Sequence[int]) -> None:
     if subscriber_ids:
         conn.execute(subscribers.update().where(subscribers.c.id.in_(list(subscriber_ids)),
