@@ -58,8 +58,9 @@ class DigestComposer:
         key = ("digest", digest, recipient.large)
         skeleton = self._cached(key, lambda: self._digest_skeleton(digest, recipient.large))
         values = self._values(recipient, message_id, date)
-        values["h:unsub"] = mime.list_unsubscribe(recipient.unsubscribe_url,
-                                                  self._settings.mail.unsubscribe_mailto)
+        values["h:unsub"] = mime.list_unsubscribe(
+            recipient.unsubscribe_url,
+            recipient.unsubscribe_mailto or self._settings.mail.unsubscribe_mailto)
         return skeleton.fill(values)
 
     @property
