@@ -62,6 +62,7 @@ class BounceImapSettings(Section):
     ca_file: Path | None = None  # a private CA (tests); default: the system's trust store
     timeout: float = Field(default=30, gt=0)
     batch: int = Field(default=200, ge=1)  # messages per poll, so one round stays short
+    interval_seconds: int = Field(default=60, ge=1)  # how often the daemon reads it
 
     @field_validator("url")
     @classmethod

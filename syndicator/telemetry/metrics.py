@@ -58,13 +58,23 @@ _page_refusals = Counter("syndicator_subscriber_page_refusals",
 _page_mails = Counter("syndicator_subscriber_page_mails",
                       "Confirmation and manage-link mails the pages sent, by kind and result.",
                       ["kind", "result"], registry=REGISTRY)
+_returned = Gauge("syndicator_returned_messages",
+                  "Returned messages recorded in the state database, by kind (however they "
+                  "came in: `bounces read` or the bounces.imap mailbox).", ["kind"],
+                  registry=REGISTRY)
+_forwards_pending = Gauge("syndicator_returned_forwards_pending",
+                          "Unknown returned messages still to forward to mail.reply_to.",
+                          registry=REGISTRY)
 _ready = Gauge("syndicator_ready", "1 when /healthz/ready answers 200.", registry=REGISTRY)
 _started = Gauge("syndicator_start_timestamp_seconds", "Unix time the daemon started.",
                  registry=REGISTRY)
 _info = Gauge("syndicator_build_info", "Always 1; the running version as a label.", ["version"],
               registry=REGISTRY)
 
-JOBS = ("poll", "feeds", "digest_daily", "digest_weekly", "deliver", "recovery", "heartbeat")
+JOBS = ("poll", "feeds", "digest_daily", "digest_weekly", "deliver", "recovery", "heartbeat",
+        "returns")
+RETURNED_KINDS = ("hard", "soft", "delivered", "complaint", "unsubscribe", "auto_reply",
+                  "unknown")
 
 
 def started() -> None:
@@ -126,6 +136,13 @@ def page_refused(reason: str) -> None:
 
 def page_mail(kind: str, sent: bool) -> None:
     _page_mails.labels(kind, "sent" if sent else "failed").inc()
+
+
+def returned_messages(counts: dict[str, int], forwards_pending: int) -> None:
+    """The records of what came back, by kind, as the state database holds them now."""
+    for kind in sorted(set(RETURNED_KINDS) | set(counts)):
+        _returned.labels(kind).set(counts.get(kind, 0))
+    _forwards_pending.set(forwards_pending)
 
 
 def ready(is_ready: bool) -> None:
