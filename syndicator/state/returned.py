@@ -107,7 +107,10 @@ def bounce_streak(conn: sa.Connection, subscriber_id: int, limit: int) -> int:
     rows = conn.execute(
         sa.select(_d.status, _d.last_code, _d.late_bounce_at)
         .where(_d.subscriber_id == subscriber_id, _d.status.in_(("sent", "failed")))
-        .order_by(_d.id.desc()).limit(limit * 4))
+        .order_by(_d.id.desc()).limit(limit * 4)
+        # A locking read sees what other transactions committed since this one began
+        # (MariaDB's repeatable read would show its first snapshot).
+        .with_for_update(read=True))
     streak = 0
     for status, code, late in rows:
         if late is not None or (status == "failed" and (code or 0) >= 500):

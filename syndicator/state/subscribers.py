@@ -33,6 +33,14 @@ def get(conn: sa.Connection, subscriber_id: int) -> Subscriber | None:
     return _from_row(row) if row else None
 
 
+def lock(conn: sa.Connection, subscriber_id: int) -> str | None:
+    """Hold the subscriber's row until commit (PostgreSQL, MariaDB), so that changes which read
+    what others may be writing take turns; its status as committed now (a locking read: also
+    under MariaDB's repeatable read), None when there is no such subscriber."""
+    return conn.scalar(sa.select(subscribers.c.status).where(subscribers.c.id == subscriber_id)
+                       .with_for_update())
+
+
 def get_many(conn: sa.Connection, ids: Iterable[int]) -> dict[int, Subscriber]:
     """The subscribers with these ids, by id (missing ones are absent)."""
     wanted = sorted(set(ids))

@@ -29,15 +29,20 @@ def late_bounce(conn: sa.Connection, subscriber_id: int, threshold: int, now: da
     on it). The relay answered 250 to every delivery, which reset the counter each time: the
     consecutive count is read again from the deliveries themselves, in order, whatever order
     the reports came in (docs/adr/011). True when the subscriber became `bounced`."""
+    # Two reports at once: the second waits here, then reads the first one's mark.
+    status = store.lock(conn, subscriber_id)
     count = returned.bounce_streak(conn, subscriber_id, threshold)
     store.set_bounces(conn, subscriber_id, count)
-    return _suspend(conn, subscriber_id, count, threshold, now, "returned-mail", detail)
+    return _suspend(conn, subscriber_id, count, threshold, now, "returned-mail", detail, status)
 
 
 def _suspend(conn: sa.Connection, subscriber_id: int, count: int, threshold: int,
-             now: datetime, source: str, detail: dict[str, Any]) -> bool:
-    sub = store.get(conn, subscriber_id)
-    if count < threshold or sub is None or sub.status != "active":
+             now: datetime, source: str, detail: dict[str, Any],
+             status: str | None = None) -> bool:
+    if status is None:
+        sub = store.get(conn, subscriber_id)
+        status = sub.status if sub else None
+    if count < threshold or status != "active":
         return False
     store.set_status(conn, subscriber_id, "bounced", event="bounced", source=source,
                      now=now, detail=detail | {"hard_bounces": count})
@@ -50,8 +55,7 @@ def unsubscribe(conn: sa.Connection, subscriber_id: int, *, source: str, now: da
                 detail: dict[str, Any]) -> bool:
     """A complaint or a mailed request ends the subscription, recorded as `unsubscribed` with
     why (`source`: complaint | mailto); False when it had already ended."""
-    sub = store.get(conn, subscriber_id)
-    if sub is None or sub.status == "unsubscribed":
+    if store.lock(conn, subscriber_id) in (None, "unsubscribed"):
         return False
     store.set_status(conn, subscriber_id, "unsubscribed", event="unsubscribed", source=source,
                      now=now, detail=detail)
