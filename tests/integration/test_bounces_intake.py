@@ -230,7 +230,8 @@ def test_the_signed_mailto_unsubscribes_its_subscriber(state: sa.Engine) -> None
 
 def test_a_forged_mailto_for_someone_else_is_refused(state: sa.Engine) -> None:
     victim = add_subscriber(state, "vanthu@xa-j.backan.example")
-    forged = corpus("unsubscribe-forged-tag.eml", **{"u-9-0-aaaaaaaaaa": f"u-{victim}-0-aaaaaaaaaa"})
+    forged = corpus("unsubscribe-forged-tag.eml",
+                    **{"u-9-0-aaaaaaaaaa": f"u-{victim}-0-aaaaaaaaaa"})
     with capture_logs() as logs:
         taken = take(intake(state, reply_to="vanthu@sonoivu.backan.example"), forged)
     assert taken.effect == "refused_forged"  # and not forwarded as if a person wrote it
