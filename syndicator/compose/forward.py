@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 
+from syndicator.compose import mime
 from syndicator.compose.templates import environment
 from syndicator.config.settings import Settings
 from syndicator.models.address import ascii_address
@@ -47,11 +48,13 @@ def forward(settings: Settings, original: KeptMessage, *, message_id: str,
               "return_address": settings.bounces.return_path or settings.mail.from_address,
               "truncated": len(original.raw) < original.size, "size": original.size,
               "kept": len(original.raw)}
+    subject = env.get_template("returned_forward_subject.txt.j2").render(values)
+    # From and Subject as the digests write them: the stdlib's encoder loses the spaces
+    # between RFC 2047 words of a Vietnamese phrase (docs/adr/003).
+    head = (mime.address_header("From", settings.mail.from_name, settings.mail.from_address)
+            + mime.header("Subject", subject))
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = formataddr((one_line(settings.mail.from_name), settings.mail.from_address))
     msg["To"] = ascii_address(settings.mail.reply_to)
-    msg["Subject"] = one_line(env.get_template("returned_forward_subject.txt.j2")
-                              .render(values))
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     # RFC 3834: made by a program; no out-of-office reply should answer it.
@@ -59,4 +62,4 @@ def forward(settings: Settings, original: KeptMessage, *, message_id: str,
     msg.set_content(env.get_template("returned_forward.txt.j2").render(values))
     msg.add_attachment(original.raw, maintype="application", subtype="octet-stream",
                        filename=ATTACHMENT)
-    return msg.as_bytes()
+    return head + msg.as_bytes()
