@@ -70,7 +70,7 @@ def imap(count: int) -> None:
             send(servers, 10_000 + n, f"ghost{n}@relay.test")
         servers.wait_for_mail(count, timeout=300)
         settings = BounceImapSettings(url=SecretStr(servers.imap_url()),
-                                      ca_file=servers.ca_file, batch=count)
+                                      trusted_ca=servers.ca_file, batch=count)
         found: list[object] = []
         start = time.perf_counter()
         Mailbox(settings, limit=10 * 1024 * 1024).drain(

@@ -93,7 +93,7 @@ class Mailbox:
     def _connect(self) -> imaplib.IMAP4:
         t, timeout = self._target, self._settings.timeout
         context = ssl.create_default_context(
-            cafile=str(self._settings.ca_file) if self._settings.ca_file else None)
+            cafile=str(self._settings.trusted_ca) if self._settings.trusted_ca else None)
         if t.implicit_tls:
             conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(t.host, t.port, ssl_context=context,
                                                     timeout=timeout)
