@@ -112,3 +112,25 @@ def test_a_reader_killed_between_recording_and_moving_has_one_effect(
     assert again is not None and again.handled == 1
     assert _state(engine, delivery) == (1, 1, True)  # one effect
     assert _count(servers, "INBOX") == 0
+
+
+def test_check_logs_in_and_counts_what_waits_without_moving_it(servers: MailServers,
+                                                               tmp_path: Path) -> None:
+    from syndicator.runtime.preflight import _check_returns
+
+    config = _config(servers, tmp_path / "state.db")
+    settings = Settings(**config)
+    engine = state_engine(settings)
+    upgrade(engine)
+    _empty(servers, settings, engine)
+    before = len(list((servers.maildir / "new").iterdir()))
+    send(servers, 4800, "ghost4800@relay.test")
+    servers.wait_for_mail(before + 1)
+    path, mailbox = _check_returns(settings)
+    assert path[:2] == ("return path", True) and "bounces+TAG@bounce.test" in path[2]
+    assert mailbox[:2] == ("bounce mailbox", True)
+    assert "1 message(s) waiting" in mailbox[2]
+    assert _count(servers, "INBOX") == 1  # nothing moved
+    config["bounces"]["imap"]["url"] = servers.imap_url().replace(servers.password, "wrong-pw")
+    failed = _check_returns(Settings(**config))[1]
+    assert failed[:2] == ("bounce mailbox", False) and "wrong-pw" not in failed[2]

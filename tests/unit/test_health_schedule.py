@@ -76,3 +76,16 @@ def test_job_defaults_coalesce_one_instance_generous_grace(jobs_and_scheduler: A
     for job in jobs_and_scheduler.get_jobs():
         assert job.coalesce is True and job.max_instances == 1
         assert job.misfire_grace_time >= 3600
+
+
+@pytest.mark.parametrize(("bounces", "expected"), [
+    ({}, None),
+    ({"return_path": "bounces@bounce.example"}, 60),
+    ({"imap": {"url": "imaps://u:p@mail.example/INBOX", "interval_seconds": 15}}, 15)])
+def test_the_returns_job_runs_only_when_returns_are_wired(
+        bounces: dict[str, Any], expected: int | None) -> None:
+    settings = Settings(bounces=bounces)
+    jobs = Jobs(settings, None, Health())  # type: ignore[arg-type]
+    scheduler = build_scheduler(settings, jobs, Health(), frozenset({"feeds", "delivery"}))
+    job = scheduler.get_job("returns")
+    assert (job.trigger.interval.total_seconds() if job else None) == expected
