@@ -58,6 +58,9 @@ _page_refusals = Counter("syndicator_subscriber_page_refusals",
 _page_mails = Counter("syndicator_subscriber_page_mails",
                       "Confirmation and manage-link mails the pages sent, by kind and result.",
                       ["kind", "result"], registry=REGISTRY)
+_run_overdue = Gauge("syndicator_digest_run_overdue",
+                     "1 while the latest scheduled run of a frequency is not complete past its "
+                     "deadline.", ["frequency"], registry=REGISTRY)
 _ready = Gauge("syndicator_ready", "1 when /healthz/ready answers 200.", registry=REGISTRY)
 _started = Gauge("syndicator_start_timestamp_seconds", "Unix time the daemon started.",
                  registry=REGISTRY)
@@ -65,6 +68,7 @@ _info = Gauge("syndicator_build_info", "Always 1; the running version as a label
               registry=REGISTRY)
 
 JOBS = ("poll", "feeds", "digest_daily", "digest_weekly", "deliver", "recovery", "heartbeat")
+DIGEST_FREQUENCIES = ("daily", "weekly")
 
 
 def started() -> None:
@@ -77,6 +81,8 @@ def started() -> None:
     for job in JOBS:
         _job_failures.labels(job)
         _job_seconds.labels(job)
+    for frequency in DIGEST_FREQUENCIES:
+        _run_overdue.labels(frequency).set(0)
 
 
 def bulletins_ingested(kind: str, count: int) -> None:
@@ -126,6 +132,11 @@ def page_refused(reason: str) -> None:
 
 def page_mail(kind: str, sent: bool) -> None:
     _page_mails.labels(kind, "sent" if sent else "failed").inc()
+
+
+def digest_run_overdue(frequency: str, overdue: bool) -> None:
+    """Whether the run of `frequency` due last is still incomplete past its deadline."""
+    _run_overdue.labels(frequency).set(1 if overdue else 0)
 
 
 def ready(is_ready: bool) -> None:
