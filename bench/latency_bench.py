@@ -23,13 +23,13 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.daemon import Daemon, cli, clean_env, free_port  # noqa: E402
+from tests.e2e.daemon import Daemon, clean_env, cli, free_port  # noqa: E402
 from tests.integration.smtp_server import FaultyHandler, SmtpServer  # noqa: E402
 from tests.portal import Portal  # noqa: E402
 
@@ -93,7 +93,7 @@ def measure(interval: int, samples: int, mean_gap: float, seed: int) -> Result:
                 time.sleep(rng.uniform(0, 2 * mean_gap))
                 title = f"Bản tin đo độ trễ số {k} (khoảng {interval} giây)"
                 portal.insert(90_000 + k, title=title, category="Công chức, viên chức",
-                              published_at=datetime.now(timezone.utc))
+                              published_at=datetime.now(UTC))
                 published[title] = time.time()
             deadline = time.monotonic() + 3 * interval + 60
             while time.monotonic() < deadline and any(
@@ -141,9 +141,9 @@ def main() -> None:
             t.join()
     for t in threads:
         t.join()
+    how = "one after the other" if args.serial else "side by side"
     print(f"{args.samples} publications per interval at random moments (mean gap "
-          f"{args.mean_gap:g} s), daemons {'one after the other' if args.serial else 'side by side'}"
-          f", {time.monotonic() - started:.0f} s in all")
+          f"{args.mean_gap:g} s), daemons {how}, {time.monotonic() - started:.0f} s in all")
     print("| poll interval | p50 | p95 | max | mean | lost |")
     print("|---|---|---|---|---|---|")
     for i in intervals:

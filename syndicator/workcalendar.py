@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -80,7 +80,7 @@ def working_calendar(cfg: DigestSettings) -> WorkingCalendar | None:
 def _boundary(day: date, at: time, tz: ZoneInfo) -> datetime:
     # The rule of periods._boundary: fold=0, so every local day has exactly one boundary
     # (an ambiguous time is its first occurrence, a missing one moves forward by the gap).
-    return datetime.combine(day, at, tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
 def _sends(calendar: WorkingCalendar | None, day: date) -> bool:

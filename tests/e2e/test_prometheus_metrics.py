@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.daemon import Daemon, cli, clean_env, free_port
+from tests.e2e.daemon import Daemon, clean_env, cli, free_port
 from tests.support.promtool import (
     ALERTS,
     dashboard_queries,

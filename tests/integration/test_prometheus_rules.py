@@ -53,3 +53,9 @@ def test_dashboard_is_importable_grafana_json() -> None:
         assert grid["x"] + grid["w"] <= 24, panel["title"]
         if panel["type"] != "row":
             assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+
+
+def test_example_scrape_config_loads_the_rules() -> None:
+    done = run("check", "config", str(ALERTS.parent / "prometheus.example.yaml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "alerts.yaml" in done.stdout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -110,7 +110,7 @@ def test_last_complete_before_at_and_after_the_first_day_back() -> None:
     assert (before.start, before.end) == (local(2026, 2, 12, 7), local(2026, 2, 13, 7))
     at = last_complete_daily(AT7, VN, local(2026, 2, 23, 7, 0))
     assert (at.start, at.end) == (local(2026, 2, 13, 7), local(2026, 2, 23, 7))
-    assert at.end.tzinfo == timezone.utc and at.frequency == "daily"
+    assert at.end.tzinfo == UTC and at.frequency == "daily"
     during = last_complete_daily(AT7, VN, local(2026, 2, 18, 12))
     assert during == before
 
@@ -143,7 +143,7 @@ def test_naive_now_is_rejected() -> None:
 
 ZONES = [HCM, ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")]
 moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 1),
-                       timezones=st.just(timezone.utc))
+                       timezones=st.just(UTC))
 days_near_2026 = st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31))
 
 
@@ -166,7 +166,7 @@ def test_periods_tile_time_without_gaps_or_overlaps(
     schedule, calendar = cal
     after = until - timedelta(days=days)
     found = daily_periods_ending(schedule, calendar, after, until)
-    for a, b in zip(found, found[1:]):
+    for a, b in zip(found, found[1:], strict=False):
         assert a.end == b.start  # no gap, no overlap
     sends = [d for d in (after.astimezone(schedule.tz).date() + timedelta(days=i)
                          for i in range(days + 2))
