@@ -218,7 +218,7 @@ def _iso_date(v: Any) -> date:
 
 
 class PollSettings(Section):
-    interval_seconds: int = Field(default=60, ge=1)
+    interval_seconds: int = Field(default=10, ge=1)
 
 
 class HttpSettings(Section):
