@@ -3,6 +3,7 @@ shipped alert rules and Grafana dashboard query."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from tests.e2e.daemon import Daemon, clean_env, cli, free_port
 from tests.support.promtool import (
     ALERTS,
     dashboard_queries,
+    exposed_labels,
     exposed_names,
+    label_names,
     metric_names,
     promtool,
     run,
@@ -21,7 +24,7 @@ from tests.support.promtool import (
 
 @pytest.fixture(scope="module")
 def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """/metrics of a demo daemon after its first poll and delivery round."""
+    """/metrics of a demo daemon once its poll, delivery, feeds and recovery jobs have run."""
     promtool()  # skip or fail before starting a daemon for nothing
     cwd: Path = tmp_path_factory.mktemp("metrics-daemon")
     port = free_port()
@@ -32,9 +35,9 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     daemon = Daemon(cwd, env, port).start()
     try:
         daemon.wait_ready()
-        daemon.wait_for("a poll and a delivery round", lambda: all(
+        daemon.wait_for("each job to succeed once", lambda: all(
             f'job_last_success_timestamp_seconds{{job="{job}"}}' in daemon.get("/metrics").text
-            for job in ("poll", "deliver")))
+            for job in ("poll", "deliver", "feeds", "recovery")))
         yield daemon.get("/metrics").text
         assert daemon.stop()[0] == 0
     finally:
@@ -63,3 +66,19 @@ def test_overdue_gauge_starts_at_zero_for_each_frequency(exposition: str) -> Non
     # Pre-created, so `max by (frequency) (...) == 1` has a series to compare from the start.
     for frequency in ("daily", "weekly"):
         assert f'syndicator_digest_run_overdue{{frequency="{frequency}"}} 0.0' in exposition
+
+
+def test_every_label_the_alerts_and_dashboard_use_is_exported(exposition: str) -> None:
+    used = label_names(ALERTS.read_text(encoding="utf-8") + "\n".join(dashboard_queries()))
+    assert {"job", "frequency", "result"} <= used
+    # Labels of counters that nothing has incremented yet (pages, bulletins) have no sample.
+    assert used - exposed_labels(exposition) <= {"kind", "action", "reason"}
+
+
+def test_the_jobs_the_alerts_name_are_our_job_label_values(exposition: str) -> None:
+    # Prometheus stores our `job` label as `exported_job`; a renamed label or job would leave
+    # these alerts matching nothing, silently.
+    jobs = set(re.findall(r'exported_job="([a-z_]+)"', ALERTS.read_text(encoding="utf-8")))
+    assert jobs >= {"poll", "deliver", "recovery", "feeds"}
+    for job in jobs:
+        assert f'syndicator_job_last_success_timestamp_seconds{{job="{job}"}}' in exposition

@@ -16,6 +16,11 @@ ALERTS = REPO / "deploy" / "prometheus" / "alerts.yaml"
 ALERT_TESTS = REPO / "deploy" / "prometheus" / "alerts.test.yaml"
 DASHBOARD = REPO / "deploy" / "grafana" / "syndicator.json"
 _NAME = re.compile(r"\bsyndicator_[a-z_]+")
+_MATCHER = re.compile(r"[{,]\s*([a-z_]+)\s*(?:=~|!~|!=|=)")
+_GROUPING = re.compile(r"\b(?:by|without)\s*\(([^)]*)\)")
+# Labels Prometheus itself adds (the scrape target's), and ours as Prometheus stores them.
+SCRAPE_LABELS = {"job", "instance", "le"}
+RENAMED_BY_PROMETHEUS = {"exported_job": "job"}
 # Grafana fills these in before a query reaches Prometheus.
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
 
@@ -66,3 +71,21 @@ def exposed_names(exposition: str) -> set[str]:
             if kind == "histogram":
                 names.update(f"{name}_{suffix}" for suffix in ("bucket", "count", "sum"))
     return names
+
+
+def label_names(promql: str) -> set[str]:
+    """Label names a PromQL text matches on or groups by (our names, before Prometheus
+    renames a clashing `job` to `exported_job`)."""
+    names = set(_MATCHER.findall(promql))
+    for group in _GROUPING.findall(promql):
+        names.update(n.strip() for n in group.split(",") if n.strip())
+    return {RENAMED_BY_PROMETHEUS.get(n, n) for n in names}
+
+
+def exposed_labels(exposition: str) -> set[str]:
+    """Every label name on a sample of a /metrics page, plus those the scrape adds."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found = {label for family in text_string_to_metric_families(exposition)
+             for sample in family.samples for label in sample.labels}
+    return found | SCRAPE_LABELS
