@@ -166,8 +166,12 @@ async def _finish(task: asyncio.Task[None], timeout: float) -> bool:
 def _bind(host: str, port: int) -> socket.socket:
     """Bind before anything else starts, so a busy port is one clear line at start."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only for that protocol,
+    # and uvicorn writes headers and body separately, so with Nagle on every kept-alive
+    # response's body waited ~40 ms for the client's delayed ACK (docs/benchmarks.md).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted ones
     try:
         sock.bind((host, port))
     except OSError as exc:
