@@ -1,9 +1,10 @@
-"""GET/HEAD /feeds/{name}: the feed files with strong ETags, Last-Modified and 304s, from memory."""
+"""GET/HEAD /feeds/{name}: the feed files from memory, gzip when accepted, ETags and 304s."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
@@ -12,24 +13,34 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from syndicator.feeds import names
+from syndicator.feeds import names, precompressed
 from syndicator.settings import Settings
+from syndicator.web import negotiate
 
 CACHE_CONTROL = b"public, max-age=300"
 CACHE_BYTES = 64 * 1024 * 1024  # beyond this, the least recently served files are dropped
 RawHeaders = list[tuple[bytes, bytes]]
+VariantKey = tuple[bool, bool]  # (gzip, for a browser)
 _NOT_FOUND: RawHeaders = [(b"content-type", b"text/plain; charset=utf-8"),
                           (b"content-length", b"10")]
 
 
 @dataclass(frozen=True)
-class _Cached:
-    key: tuple[int, int, int]  # (inode, mtime_ns, size): a rewrite is a new inode
+class _Variant:
+    """One representation of a file: its bytes on the wire and its ready-made headers."""
+
     body: bytes
     etag: str
-    mtime: int
     full: RawHeaders  # 200 (GET and HEAD)
     not_modified: RawHeaders  # 304
+
+
+@dataclass(frozen=True)
+class _Cached:
+    key: tuple[int, int, int]  # (inode, mtime_ns, size): a rewrite is a new inode
+    mtime: int
+    size: int  # bytes held in memory
+    variants: dict[VariantKey, _Variant]
 
 
 class FeedFiles:
@@ -52,11 +63,14 @@ class FeedFiles:
         cached = self._load(name) if names.is_feed_file(name) else None
         if cached is None:
             status, headers, body = 404, _NOT_FOUND, b"Not Found\n"
-        elif _not_modified(scope["headers"], cached):
-            status, headers, body = 304, cached.not_modified, b""
         else:
-            status, headers = 200, cached.full
-            body = b"" if scope["method"] == "HEAD" else cached.body
+            wanted = _Wanted(scope["headers"])
+            variant = cached.variants[wanted.key(cached)]
+            if wanted.not_modified(variant.etag, cached.mtime):
+                status, headers, body = 304, variant.not_modified, b""
+            else:
+                status, headers = 200, variant.full
+                body = b"" if scope["method"] == "HEAD" else variant.body
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -64,7 +78,7 @@ class FeedFiles:
         path = self._dir / name
         try:
             st = os.stat(path)
-        except (FileNotFoundError, NotADirectoryError):
+        except OSError:  # absent, or a name the file system refuses (ENAMETOOLONG, ...)
             self._forget(name)
             return None
         cached = self._cache.get(name)
@@ -78,12 +92,12 @@ class FeedFiles:
             with open(path, "rb") as f:  # fstat of the open file: the key matches these bytes
                 st = os.fstat(f.fileno())
                 body = f.read()
-        except (FileNotFoundError, IsADirectoryError):
+        except OSError:
             return None
-        cached = _entry(name, body, st, self._links(name))
+        cached = _entry(name, body, _gzip_copy(path, body), st, self._links(name))
         self._forget(name)
         self._cache[name] = cached
-        self._size += len(body)
+        self._size += cached.size
         while self._size > self._budget and len(self._cache) > 1:
             self._forget(next(iter(self._cache)))
         return cached
@@ -98,41 +112,84 @@ class FeedFiles:
     def _forget(self, name: str) -> None:
         old = self._cache.pop(name, None)
         if old is not None:
-            self._size -= len(old.body)
+            self._size -= old.size
 
 
-def _entry(name: str, body: bytes, st: os.stat_result, links: RawHeaders) -> _Cached:
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    mtime = int(st.st_mtime)
-    validators = [(b"etag", etag.encode()),
-                  (b"last-modified", formatdate(mtime, usegmt=True).encode()),
-                  (b"cache-control", CACHE_CONTROL)]
-    full = [(b"content-type", names.media_type(name).encode()),
-            (b"content-length", str(len(body)).encode()), *validators,
-            (b"x-content-type-options", b"nosniff"),
-            # Public documents: web-based readers may fetch them from their own origin.
-            (b"access-control-allow-origin", b"*"), *links]
-    return _Cached((st.st_ino, st.st_mtime_ns, st.st_size), body, etag, mtime, full, validators)
+class _Wanted:
+    """The request headers that choose a representation and decide a 304."""
+
+    __slots__ = ("accept", "encoding", "none_match", "modified_since")
+
+    def __init__(self, headers: RawHeaders) -> None:
+        self.accept = self.encoding = b""
+        self.none_match: bytes | None = None
+        self.modified_since: bytes | None = None
+        for key, value in headers:
+            if key == b"accept-encoding":
+                self.encoding = value
+            elif key == b"accept":
+                self.accept = value
+            elif key == b"if-none-match":
+                self.none_match = value
+            elif key == b"if-modified-since":
+                self.modified_since = value
+
+    def key(self, cached: _Cached) -> VariantKey:
+        gz = negotiate.accepts(self.encoding, b"gzip") and (True, False) in cached.variants
+        browser = negotiate.is_browser(self.accept) and (False, True) in cached.variants
+        return gz, browser
+
+    def not_modified(self, etag: str, mtime: int) -> bool:
+        """RFC 9110 13.1: If-None-Match wins over If-Modified-Since; weak comparison for GET.
+        A date that is not a date, or later than now, is ignored (13.1.3)."""
+        if self.none_match is not None:
+            tags = {t.strip().removeprefix("W/") for t in self.none_match.decode("latin-1")
+                    .split(",")}
+            return "*" in tags or etag in tags
+        if self.modified_since is None:
+            return False
+        try:
+            since = parsedate_to_datetime(self.modified_since.decode("latin-1"))
+        except (TypeError, ValueError, IndexError):
+            return False
+        return since.tzinfo is not None and mtime <= since.timestamp() <= time.time()
 
 
-def _not_modified(headers: RawHeaders, cached: _Cached) -> bool:
-    """RFC 9110 13.1: If-None-Match wins over If-Modified-Since; weak comparison for GET."""
-    inm = ims = None
-    for key, value in headers:
-        if key == b"if-none-match":
-            inm = value.decode("latin-1")
-        elif key == b"if-modified-since":
-            ims = value.decode("latin-1")
-    if inm is not None:
-        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return "*" in tags or cached.etag in tags
-    if ims is None:
-        return False
+def _gzip_copy(path: Path, body: bytes) -> bytes | None:
+    """The build's gzip copy when it holds exactly these bytes (never compressed here)."""
     try:
-        since = parsedate_to_datetime(ims)
-    except (TypeError, ValueError, IndexError):
-        return False
-    return since.tzinfo is not None and cached.mtime <= since.timestamp()
+        data = precompressed.variant_path(path, ".gz").read_bytes()
+    except OSError:
+        return None
+    return data if precompressed.decompress(data) == body else None
+
+
+def _entry(name: str, body: bytes, gz: bytes | None, st: os.stat_result,
+           links: RawHeaders) -> _Cached:
+    tag = hashlib.sha256(body).hexdigest()[:32]
+    mtime = int(st.st_mtime)
+    vary = b"Accept, Accept-Encoding" if names.is_xml_feed(name) else b"Accept-Encoding"
+    common = [(b"last-modified", formatdate(mtime, usegmt=True).encode()),
+              (b"cache-control", CACHE_CONTROL), (b"vary", vary)]
+    extra = [(b"x-content-type-options", b"nosniff"),
+             # Public documents: web-based readers may fetch them from their own origin.
+             (b"access-control-allow-origin", b"*"), *links]
+    types = {False: names.media_type(name)}
+    if names.is_xml_feed(name):
+        types[True] = names.BROWSER_XML
+    variants = {}
+    for browser, media in types.items():
+        for coded, data in ((False, body), (True, gz)):
+            if data is None:
+                continue
+            etag = f'"{tag}{"-xml" if browser else ""}{"-gz" if coded else ""}"'
+            validators = [(b"etag", etag.encode()), *common]
+            full = [(b"content-type", media.encode()),
+                    (b"content-length", str(len(data)).encode()),
+                    *([(b"content-encoding", b"gzip")] if coded else []), *validators, *extra]
+            variants[(coded, browser)] = _Variant(data, etag, full, validators)
+    size = len(body) + len(gz or b"")
+    return _Cached((st.st_ino, st.st_mtime_ns, st.st_size), mtime, size, variants)
 
 
 def routes(settings: Settings) -> list[BaseRoute]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -38,7 +39,14 @@ def out(tmp_path: Path) -> Path:
 
 
 def files(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    """The feed files (their gzip copies apart)."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix != ".gz"}
+
+
+def gzip_copies(out: Path) -> dict[str, bytes]:
+    """File name -> the identity bytes its gzip copy holds."""
+    return {p.name.removesuffix(".gz"): gzip.decompress(p.read_bytes())
+            for p in sorted(out.glob("*.gz"))}
 
 
 def test_every_file_is_valid_and_a_rebuild_changes_nothing(state: sa.Engine,
@@ -50,6 +58,7 @@ def test_every_file_is_valid_and_a_rebuild_changes_nothing(state: sa.Engine,
     assert sorted(report.written) == sorted(first) and not report.unchanged
     for name, data in first.items():
         assert_valid(name, data)
+    assert gzip_copies(out) == first  # one per file, of exactly its bytes
     mtimes = {p.name: p.stat().st_mtime_ns for p in (out).iterdir()}
     again = build_all(settings, state, T0 + timedelta(hours=5))
     assert again.written == [] and sorted(again.unchanged) == sorted(first)
@@ -193,7 +202,8 @@ def _links(name: str, data: bytes) -> set[str]:
 
 def _dangling(out: Path) -> list[tuple[str, str]]:
     present = {p.name for p in out.iterdir()}
-    return [(name, target) for name in sorted(present) if not name.startswith(".")
+    return [(name, target) for name in sorted(present)
+            if not name.startswith(".") and not name.endswith(".gz")
             for target in _links(name, (out / name).read_bytes()) if target not in present]
 
 
