@@ -42,6 +42,8 @@ class SiteSettings(Section):
     title: str = "Sở Nội vụ tỉnh Bắc Kạn"
     url: AnyHttpUrl = AnyHttpUrl("https://sonoivu.backan.example/")
     language: str = "vi"
+    icon: AnyHttpUrl | None = None  # square image: Atom icon, JSON Feed icon and favicon
+    logo: AnyHttpUrl | None = None  # wide image (2:1): Atom logo, RSS image
 
 
 class ColumnMap(Section):
