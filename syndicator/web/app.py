@@ -4,16 +4,34 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from syndicator.health import Health
 from syndicator.settings import Settings
 from syndicator.web import ops
+from syndicator.web.access_log import AccessLog
 
 
 def create_app(settings: Settings, engine: Engine, health: Health) -> Starlette:
     """Operator routes plus each feature's routes (each feature module owns its paths)."""
-    return Starlette(routes=[*ops.routes(health), *feature_routes(settings, engine)])
+    http = settings.http
+    operator = ops.routes(health, with_metrics=http.metrics_port is None,
+                          metrics_token=metrics_token(settings))
+    middleware = [Middleware(AccessLog)] if http.access_log else []
+    return Starlette(routes=[*operator, *feature_routes(settings, engine)],
+                     middleware=middleware)
+
+
+def metrics_app(settings: Settings) -> Starlette:
+    """The app of http.metrics_port: /metrics alone (same token rule)."""
+    middleware = [Middleware(AccessLog)] if settings.http.access_log else []
+    return Starlette(routes=[ops.metrics_route(metrics_token(settings))], middleware=middleware)
+
+
+def metrics_token(settings: Settings) -> str | None:
+    token = settings.http.metrics_token
+    return token.get_secret_value() if token is not None else None
 
 
 def feature_routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
