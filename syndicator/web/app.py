@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from syndicator.health import Health
 from syndicator.settings import Settings
 from syndicator.web import ops
 from syndicator.web.access_log import AccessLog
 
+if TYPE_CHECKING:
+    from syndicator.web.feeds import FeedFiles
 
-def create_app(settings: Settings, engine: Engine, health: Health) -> Starlette:
-    """Operator routes plus each feature's routes (each feature module owns its paths)."""
+
+def create_app(settings: Settings, engine: Engine, health: Health) -> ASGIApp:
+    """Operator routes plus each feature's routes (each feature module owns its paths), feed
+    files first (feeds.FeedsFirst), all behind the access log when it is on."""
+    from syndicator.web import feeds
+
     http = settings.http
     operator = ops.routes(health, with_metrics=http.metrics_port is None,
                           metrics_token=metrics_token(settings))
-    middleware = [Middleware(AccessLog)] if http.access_log else []
-    return Starlette(routes=[*operator, *feature_routes(settings, engine)],
-                     middleware=middleware)
+    files = feeds.endpoint(settings)
+    app = feeds.FeedsFirst(Starlette(routes=[*operator, *feature_routes(settings, engine,
+                                                                        files)]), files)
+    return AccessLog(app) if http.access_log else app
 
 
 def metrics_app(settings: Settings) -> Starlette:
@@ -34,7 +44,8 @@ def metrics_token(settings: Settings) -> str | None:
     return token.get_secret_value() if token is not None else None
 
 
-def feature_routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
+def feature_routes(settings: Settings, engine: Engine,
+                   files: FeedFiles | None = None) -> list[BaseRoute]:
     """Mounting point for user-facing routes.
 
     Each feature exposes `routes(...) -> list[BaseRoute]` in its own module under
@@ -44,5 +55,5 @@ def feature_routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
     """
     from syndicator.web import digests, feeds, pages
 
-    return [*feeds.routes(settings), *pages.routes(settings, engine),
+    return [*feeds.routes(settings, files), *pages.routes(settings, engine),
             *digests.routes(settings, engine)]

@@ -11,7 +11,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syndicator.feeds import names, precompressed
 from syndicator.settings import Settings
@@ -192,8 +192,32 @@ def _entry(name: str, body: bytes, gz: bytes | None, st: os.stat_result,
     return _Cached((st.st_ino, st.st_mtime_ns, st.st_size), mtime, size, variants)
 
 
-def routes(settings: Settings) -> list[BaseRoute]:
-    """The routes to mount in the daemon's app: files of feeds.output_dir under /feeds/."""
-    endpoint = FeedFiles(Path(settings.feeds.output_dir), hub=settings.feeds.hub,
-                         feeds_url=settings.feeds_url)
-    return [Route("/feeds/{name}", endpoint, methods=["GET", "HEAD"])]
+class FeedsFirst:
+    """ASGI: GET/HEAD /feeds/<name> straight to the files, every other request to `app`.
+
+    Feed readers make nearly all the requests; Starlette's middleware and router cost about
+    as much again as the route itself (docs/benchmarks.md). Other methods on /feeds/ go on
+    to `app`, whose route answers 405.
+    """
+
+    def __init__(self, app: ASGIApp, files: FeedFiles) -> None:
+        self._app, self._files = app, files
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["path"].startswith("/feeds/")
+                and scope["method"] in ("GET", "HEAD")):
+            scope["path_params"] = {"name": scope["path"][len("/feeds/"):]}
+            await self._files(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)
+
+
+def endpoint(settings: Settings) -> FeedFiles:
+    """The files of feeds.output_dir, as the daemon serves them under /feeds/."""
+    return FeedFiles(Path(settings.feeds.output_dir), hub=settings.feeds.hub,
+                     feeds_url=settings.feeds_url)
+
+
+def routes(settings: Settings, files: FeedFiles | None = None) -> list[BaseRoute]:
+    """The routes to mount in an app: files of feeds.output_dir under /feeds/."""
+    return [Route("/feeds/{name}", files or endpoint(settings), methods=["GET", "HEAD"])]

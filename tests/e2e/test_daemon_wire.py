@@ -119,3 +119,15 @@ def test_no_access_log_by_default(daemon: Daemon) -> None:
     daemon.get("/feeds/all.atom")
     daemon.stop()
     assert not [e for e in daemon.log_events() if e["event"] == "http.access"]
+
+
+def test_the_feed_fast_path_answers_like_the_route(daemon: Daemon) -> None:
+    assert daemon.get("/feeds/all.atom").headers["content-encoding"] == "gzip"
+    head = httpx.head(f"{daemon.base}/feeds/all.atom", timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    for method in ("POST", "PUT", "DELETE"):
+        assert httpx.request(method, f"{daemon.base}/feeds/all.atom",
+                             timeout=10).status_code == 405
+    for path in ("/feeds/", "/feeds/all.atom/x", "/feeds/../healthz/live", "/feeds/feed.xsl.gz"):
+        assert daemon.get(path).status_code == 404, path
+    assert daemon.get("/feeds/feed.xsl").headers["content-type"] == "text/xsl; charset=utf-8"
