@@ -150,7 +150,8 @@ def main() -> None:
         for url in urls.values():
             wait_for(url)
         print(f"source: {args.source}; all.atom {(feeds / 'all.atom').stat().st_size} B; "
-              f"wrk -t{THREADS} -c{args.connections} -d{args.duration}s; load {os.getloadavg()[0]:.1f}")
+              f"wrk -t{THREADS} -c{args.connections} -d{args.duration}s; "
+              f"load {os.getloadavg()[0]:.1f}")
         run(urls, args)
     finally:
         for proc in procs:

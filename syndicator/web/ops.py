@@ -1,4 +1,4 @@
-"""Operator routes: liveness, readiness and Prometheus metrics (optionally apart or behind a token)."""
+"""Operator routes: liveness, readiness and Prometheus metrics (apart or behind a token)."""
 
 from __future__ import annotations
 

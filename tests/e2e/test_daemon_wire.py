@@ -11,7 +11,7 @@ import httpx
 import pytest
 from lxml import html
 
-from tests.e2e.daemon import Daemon, cli, clean_env, free_port
+from tests.e2e.daemon import Daemon, clean_env, cli, free_port
 
 
 @pytest.fixture

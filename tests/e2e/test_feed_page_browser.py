@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.daemon import Daemon, cli, clean_env, free_port
+from tests.e2e.daemon import Daemon, clean_env, cli, free_port
 from tests.support.browser import AXE, chromium
 
 ARTIFACTS = REPO / "test-artifacts" / "feeds"

@@ -6,8 +6,8 @@ import gzip
 import http.client
 import socket
 import threading
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
 

@@ -99,7 +99,8 @@ def _wait(base: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"nginx exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            error = proc.stderr.read().decode() if proc.stderr else ""
+            raise AssertionError(f"nginx exited: {error}")
         try:
             httpx.get(base + "/feeds/all.atom", timeout=2)
             return

@@ -1,4 +1,4 @@
-"""What readers see of order and corrections: built from real state databases, read back by feedparser."""
+"""What readers see of order and corrections: real state databases, read back by feedparser."""
 
 from __future__ import annotations
 
