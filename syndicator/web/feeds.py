@@ -52,7 +52,7 @@ class FeedFiles:
 
     def __init__(self, directory: Path, budget: int = CACHE_BYTES, *, hub: str | None = None,
                  feeds_url: str = "") -> None:
-        self._dir = directory
+        self._dir = str(directory)  # joined as text: pathlib costs more than the stat()
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._budget = budget
         self._size = 0
@@ -75,7 +75,7 @@ class FeedFiles:
         await send({"type": "http.response.body", "body": body})
 
     def _load(self, name: str) -> _Cached | None:
-        path = self._dir / name
+        path = os.path.join(self._dir, name)
         try:
             st = os.stat(path)
         except OSError:  # absent, or a name the file system refuses (ENAMETOOLONG, ...)
@@ -87,7 +87,7 @@ class FeedFiles:
             return cached
         return self._read(name, path)
 
-    def _read(self, name: str, path: Path) -> _Cached | None:
+    def _read(self, name: str, path: str) -> _Cached | None:
         try:
             with open(path, "rb") as f:  # fstat of the open file: the key matches these bytes
                 st = os.fstat(f.fileno())
@@ -155,10 +155,10 @@ class _Wanted:
         return since.tzinfo is not None and mtime <= since.timestamp() <= time.time()
 
 
-def _gzip_copy(path: Path, body: bytes) -> bytes | None:
+def _gzip_copy(path: str, body: bytes) -> bytes | None:
     """The build's gzip copy when it holds exactly these bytes (never compressed here)."""
     try:
-        data = precompressed.variant_path(path, ".gz").read_bytes()
+        data = precompressed.variant_path(Path(path), ".gz").read_bytes()
     except OSError:
         return None
     return data if precompressed.decompress(data) == body else None
@@ -177,19 +177,21 @@ def _entry(name: str, body: bytes, gz: bytes | None, st: os.stat_result,
     types = {False: names.media_type(name)}
     if names.is_xml_feed(name):
         types[True] = names.BROWSER_XML
-    variants = {}
-    for browser, media in types.items():
-        for coded, data in ((False, body), (True, gz)):
-            if data is None:
-                continue
-            etag = f'"{tag}{"-xml" if browser else ""}{"-gz" if coded else ""}"'
-            validators = [(b"etag", etag.encode()), *common]
-            full = [(b"content-type", media.encode()),
-                    (b"content-length", str(len(data)).encode()),
-                    *([(b"content-encoding", b"gzip")] if coded else []), *validators, *extra]
-            variants[(coded, browser)] = _Variant(data, etag, full, validators)
+    variants = {(coded, browser): _variant(data, media, coded, tag, common, extra)
+                for browser, media in types.items()
+                for coded, data in ((False, body), (True, gz)) if data is not None}
     size = len(body) + len(gz or b"")
     return _Cached((st.st_ino, st.st_mtime_ns, st.st_size), mtime, size, variants)
+
+
+def _variant(data: bytes, media: str, coded: bool, tag: str, common: RawHeaders,
+             extra: RawHeaders) -> _Variant:
+    """One representation; its ETag names the type and coding (distinct per representation)."""
+    etag = f'"{tag}{"-xml" if media == names.BROWSER_XML else ""}{"-gz" if coded else ""}"'
+    validators = [(b"etag", etag.encode()), *common]
+    full = [(b"content-type", media.encode()), (b"content-length", str(len(data)).encode()),
+            *([(b"content-encoding", b"gzip")] if coded else []), *validators, *extra]
+    return _Variant(data, etag, full, validators)
 
 
 class FeedsFirst:
