@@ -8,7 +8,7 @@ from pathlib import Path
 
 from syndicator.feeds import writer
 
-# (Content-Encoding, file suffix). gzip only: brotli saved another 9-10 % at about 40 times
+# (Content-Encoding, file suffix). gzip only: brotli saved another 10 % at about 100 times
 # the CPU and needs a third-party nginx module (docs/benchmarks.md).
 ENCODINGS: tuple[tuple[str, str], ...] = (("gzip", ".gz"),)
 SUFFIXES = tuple(suffix for _, suffix in ENCODINGS)
