@@ -263,3 +263,34 @@ def test_a_very_long_category_name_gives_a_short_distinct_file_name() -> None:
     assert all(len(n) <= names.MAX_NAME and names.is_feed_file(n) for n in files)
     documents_ = [n for n in files if names.is_subscription_document(n) and n.endswith(".atom")]
     assert len(documents_) == 4  # all, the two long ones apart, and bulletin 3's category
+
+
+def test_icon_and_logo_from_the_config_reach_every_format() -> None:
+    from lxml import etree
+
+    config = Settings(public_base_url="https://bantin.example",
+                      site={"icon": "https://cdn.example/icon-512.png",
+                            "logo": "https://cdn.example/logo-144x72.png"})
+    files = render_all(config, [bulletin(1)], NOW)
+    atom = assert_valid("all.atom", files["all.atom"])  # RELAX NG: icon and logo in order
+    assert atom.feed.icon == "https://cdn.example/icon-512.png"
+    assert atom.feed.logo == "https://cdn.example/logo-144x72.png"
+    image = etree.fromstring(files["all.rss"]).find("channel/image")
+    assert image is not None and image.findtext("url") == "https://cdn.example/logo-144x72.png"
+    assert image.findtext("link") == "https://sonoivu.backan.example/"
+    assert_valid("all.rss", files["all.rss"])
+    doc = assert_valid("all.json", files["all.json"])
+    assert doc["icon"] == doc["favicon"] == "https://cdn.example/icon-512.png"
+    plain = render_all(settings(), [bulletin(1)], NOW)
+    assert b"<icon>" not in plain["all.atom"] and b"<image>" not in plain["all.rss"]
+    assert '"icon"' not in plain["all.json"].decode()
+
+
+def test_opml_marks_only_rss_as_rss_with_the_standard_version() -> None:
+    from lxml import etree
+
+    files = render_all(settings(), [bulletin(1)], NOW)
+    root = etree.fromstring(files["index.opml"])
+    kinds = {(o.get("xmlUrl").rsplit(".", 1)[1], o.get("type"), o.get("version"))
+             for o in root.iter("outline") if o.get("xmlUrl")}
+    assert kinds == {("rss", "rss", "RSS"), ("atom", "atom", None), ("json", "json", None)}
