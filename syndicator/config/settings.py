@@ -40,6 +40,8 @@ class SiteSettings(Section):
     title: str = "Sở Nội vụ tỉnh Bắc Kạn"
     url: AnyHttpUrl = AnyHttpUrl("https://sonoivu.backan.example/")
     language: str = "vi"
+    icon: AnyHttpUrl | None = None  # square image: Atom icon, JSON Feed icon and favicon
+    logo: AnyHttpUrl | None = None  # wide image (2:1): Atom logo, RSS image
 
 
 class ColumnMap(Section):
@@ -222,6 +224,15 @@ class PollSettings(Section):
 class HttpSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    access_log: bool = False  # one `http.access` log line per request
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # /metrics apart, on host
+    metrics_token: SecretStr | None = None  # /metrics only with Authorization: Bearer <token>
+
+    @model_validator(mode="after")
+    def _metrics_apart(self) -> HttpSettings:
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("http.metrics_port: must differ from http.port")
+        return self
 
 
 class SubscriptionSettings(Section):
