@@ -30,13 +30,9 @@ class ReturnsReport:
     forwarded: int
 
 
-def wanted(settings: Settings) -> bool:
-    """Whether the daemon has returns to look after: a mailbox to read, or a return path
-    whose pipe (`bounces read`) records messages that may need forwarding."""
-    return settings.bounces.imap is not None or settings.bounces.return_path is not None
-
-
 def interval(settings: Settings) -> int:
+    """Every `bounces.imap.interval_seconds`; without a mailbox, every minute (what a pipe
+    recorded may still need forwarding, and the counts feed /metrics either way)."""
     imap = settings.bounces.imap
     return imap.interval_seconds if imap is not None else 60
 
@@ -66,9 +62,10 @@ def returns_round(settings: Settings, engine: Engine, now: datetime | None = Non
         log.info("bounces.imap_skipped", reason="another replica holds the mailbox lease")
         mailbox = None
     forwarded = forward_due(settings, engine)
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.delivery.retention_days)
+    now = now or datetime.now(UTC)
     with engine.begin() as conn:
-        returned.purge_older_than(conn, cutoff)
-        counts, pending = returned.counts_by_kind(conn), returned.forwards_pending(conn)
+        returned.purge_older_than(conn, now - timedelta(days=settings.delivery.retention_days))
+        counts = returned.counts_by_kind(conn, now - timedelta(days=1))
+        pending = returned.forwards_pending(conn)
     metrics.returned_messages(counts, pending)
     return ReturnsReport(mailbox, forwarded)

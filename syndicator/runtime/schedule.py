@@ -48,10 +48,9 @@ def build_scheduler(settings: Settings, jobs: Jobs, health: Health,
         scheduler.add_job(jobs.recovery, IntervalTrigger(seconds=RECOVERY_SECONDS, timezone=tz),
                           id="recovery", next_run_time=now + timedelta(seconds=5))
 
-    if returns.wanted(settings):
-        scheduler.add_job(jobs.returns, IntervalTrigger(seconds=returns.interval(settings),
-                                                        timezone=tz),
-                          id="returns", next_run_time=now + timedelta(seconds=2))
+    scheduler.add_job(jobs.returns, IntervalTrigger(seconds=returns.interval(settings),
+                                                    timezone=tz),
+                      id="returns", next_run_time=now + timedelta(seconds=2))
 
     def ticked(_: JobEvent) -> None:
         health.tick()

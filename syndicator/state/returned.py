@@ -136,8 +136,10 @@ def kept_bytes(conn: sa.Connection, record_id: int) -> tuple[bool, bytes | None]
     return (row is not None, row[0] if row else None)
 
 
-def counts_by_kind(conn: sa.Connection) -> dict[str, int]:
-    rows = conn.execute(sa.select(_r.kind, sa.func.count()).group_by(_r.kind))
+def counts_by_kind(conn: sa.Connection, since: datetime) -> dict[str, int]:
+    """Records received since then, by kind."""
+    rows = conn.execute(sa.select(_r.kind, sa.func.count()).where(_r.received_at >= since)
+                        .group_by(_r.kind))
     return {kind: int(count) for kind, count in rows}
 
 

@@ -79,11 +79,11 @@ def test_job_defaults_coalesce_one_instance_generous_grace(jobs_and_scheduler: A
 
 
 @pytest.mark.parametrize(("bounces", "expected"), [
-    ({}, None),
+    ({}, 60),
     ({"return_path": "bounces@bounce.example"}, 60),
     ({"imap": {"url": "imaps://u:p@mail.example/INBOX", "interval_seconds": 15}}, 15)])
-def test_the_returns_job_runs_only_when_returns_are_wired(
-        bounces: dict[str, Any], expected: int | None) -> None:
+def test_the_returns_job_reads_the_mailbox_at_its_interval(
+        bounces: dict[str, Any], expected: int) -> None:
     settings = Settings(bounces=bounces)
     jobs = Jobs(settings, None, Health())  # type: ignore[arg-type]
     scheduler = build_scheduler(settings, jobs, Health(), frozenset({"feeds", "delivery"}))
