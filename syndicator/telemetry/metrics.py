@@ -61,7 +61,7 @@ _page_mails = Counter("syndicator_subscriber_page_mails",
 _run_overdue = Gauge("syndicator_digest_run_overdue",
                      "1 while the latest scheduled run of a frequency is not complete past its "
                      "deadline.", ["frequency"], registry=REGISTRY)
-_returned = Gauge("syndicator_returned_messages_24h",
+_returned = Gauge("syndicator_returned_messages_last_day",
                   "Returned messages recorded in the last 24 hours, by kind (however they came "
                   "in: `bounces read` or the bounces.imap mailbox).", ["kind"],
                   registry=REGISTRY)

@@ -86,7 +86,7 @@ def test_bounces_from_a_real_relay_suspend_the_subscriber_and_nothing_else(
         _publish(tmp_path, 9104)  # after the suspension: only the agency gets it
         daemon.wait_for("digest 4 at the agency", lambda: len(sink.by_rcpt()[AGENCY]) == 4)
         time.sleep(2)  # a round of the returns job and of the sender after it
-        assert _metric(daemon, "syndicator_returned_messages_24h", kind="hard") == 3
+        assert _metric(daemon, "syndicator_returned_messages_last_day", kind="hard") == 3
         assert daemon.stop()[0] == 0
     finally:
         daemon.kill()
