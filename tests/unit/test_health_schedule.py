@@ -61,7 +61,7 @@ async def jobs_and_scheduler() -> Any:
 def test_schedule_in_the_configured_zone(jobs_and_scheduler: Any) -> None:
     jobs = {j.id: j for j in jobs_and_scheduler.get_jobs()}
     assert set(jobs) == {"heartbeat", "poll", "feeds", "digest_daily", "digest_weekly",
-                         "recovery"}
+                         "recovery", "returns"}
     after = datetime(2026, 11, 25, 8, 0, tzinfo=HCM)  # a Wednesday
     daily = jobs["digest_daily"].trigger.get_next_fire_time(None, after)
     weekly = jobs["digest_weekly"].trigger.get_next_fire_time(None, after)
