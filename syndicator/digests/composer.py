@@ -28,6 +28,7 @@ T = TypeVar("T")
 NOTICES = ("unsubscribed", "preferences_changed", "manage_link")
 MAX_NAME = 200  # as the subscriber model allows; also bounds the size guard's reserve
 SLOTS = ("name", "email", "unsubscribe", "preferences", "switch_size", "confirm")
+LIST_LABEL = "bantin"  # the default List-Id is <bantin.HOST> (RFC 2919)
 CACHE_SIZE = 128  # skeletons: (period, category set, variant) combinations in flight
 
 
@@ -178,9 +179,11 @@ def _list_id(s: Settings) -> bytes:
         phrase = ""
     else:
         host = urlsplit(s.base_url).hostname or "localhost"
-        ident, phrase = f"<bantin.{host}>", one_line(s.site.title)
+        # A host that already names the list (bantin.sonoivu...) is not prefixed twice.
+        label = host if host.startswith(LIST_LABEL + ".") else f"{LIST_LABEL}.{host}"
+        ident, phrase = f"<{label}>", one_line(s.site.title)
     if not (ident.isascii() and mime.URL_SAFE.fullmatch(ident)):
         raise ConfigError(f"mail.list_id {configured!r} must be ASCII like bantin.example.gov.vn")
     if not phrase:
         return f"List-Id: {ident}\r\n".encode("ascii")
-    return f"List-Id: {mime.phrase(phrase)}\r\n {ident}\r\n".encode("ascii")
+    return f"List-Id: {mime.phrase(phrase, first=9)}\r\n {ident}\r\n".encode("ascii")

@@ -17,7 +17,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
 from email.utils import format_datetime
 
 from syndicator.errors import PermanentError
@@ -26,6 +25,8 @@ from syndicator.text import one_line
 CRLF = b"\r\n"
 _QP_LINE = 76
 _WORD_BYTES = 45  # base64 of 45 bytes + "=?utf-8?b??=" = 72 <= 75 (RFC 2047)
+_WORD_OVERHEAD = 12  # "=?utf-8?b?" and "?="
+_LINE = 78  # RFC 5322's recommended header line length
 _SOFT = b"=\r\n"
 _MSGID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>")
 URL_SAFE = re.compile(r"[\x21-\x7e]+")
@@ -128,8 +129,7 @@ def header(name: str, value: str) -> bytes:
     # ASCII that looks like an encoded word would be decoded by clients: encode it too.
     if text.isascii() and "=?" not in text and len(name) + len(text) < 76:
         return f"{name}: {text}\r\n".encode("ascii")
-    encoded = Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
-    return f"{name}: {encoded}\r\n".encode("ascii")
+    return f"{name}: {phrase(text, first=len(name) + 2)}\r\n".encode("ascii")
 
 
 def address_header(name: str, display: str, email: str) -> bytes:
@@ -141,29 +141,32 @@ def address_header(name: str, display: str, email: str) -> bytes:
     return f"{name}: {phrase(display)}\r\n <{addr}>\r\n".encode("ascii")
 
 
-def phrase(text: str) -> str:
-    """RFC 2047 words for a display name, split after spaces and kept inside the words.
+def phrase(text: str, first: int = 4) -> str:
+    """RFC 2047 words for a display name or a subject, split after spaces, kept inside words.
 
     Decoders drop the whitespace *between* encoded words (RFC 2047 6.2), so a space of
-    the name must live inside a word, or "huyện Pác" would read "huyệnPác".
+    the text must live inside a word, or "huyện Pác" would read "huyệnPác". `first` is
+    what precedes the first word on its line ("Subject: "), so every line stays within 78.
     """
+    first_bytes = min(_WORD_BYTES, (_LINE - first - _WORD_OVERHEAD) // 4 * 3)
     words = []
-    for chunk in _chunks(text, _WORD_BYTES):
+    for chunk in _chunks(text, _WORD_BYTES, first_bytes):
         words.append("=?utf-8?b?" + binascii.b2a_base64(chunk, newline=False).decode() + "?=")
     return "\r\n ".join(words)
 
 
-def _chunks(text: str, limit: int) -> list[bytes]:
-    """UTF-8 pieces of at most `limit` bytes, cut after a space when one is near."""
+def _chunks(text: str, limit: int, first: int) -> list[bytes]:
+    """UTF-8 pieces of at most `limit` bytes (`first` for the first), cut after a space."""
     out: list[bytes] = []
     current = b""
     for token in re.findall(r"\S+\s*|\s+", text):
         data = token.encode("utf-8")
-        if current and len(current) + len(data) > limit:
+        if current and len(current) + len(data) > (first if not out else limit):
             out.append(current)
             current = b""
-        while len(data) > limit:  # one word longer than a whole encoded word
-            cut = limit
+        while len(data) > (room := first if not out else limit):
+            # One word longer than a whole encoded word: cut it between two characters.
+            cut = room
             while (data[cut] & 0xC0) == 0x80:  # not inside a UTF-8 sequence
                 cut -= 1
             out.append(data[:cut])
