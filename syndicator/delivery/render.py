@@ -67,22 +67,24 @@ class Renderer:
         self._signer = make_signer(settings.mail)
         self.host = urlsplit(settings.base_url).hostname or "localhost"
 
-    def prepare(self, conn: sa.Connection, claims: Sequence[Claimed]) -> list[Prepared]:
+    def prepare(self, conn: sa.Connection, claims: Sequence[Claimed], *,
+                eightbit: bool = False) -> list[Prepared]:
+        """Message bytes for each claim; eightbit when the transport takes 8bit bodies."""
         rows = {r.id: r for r in conn.execute(sa.select(subscribers).where(
             subscribers.c.id.in_([c.subscriber_id for c in claims])))}
-        return [self._safe(conn, c, rows[c.subscriber_id]) for c in claims]
+        return [self._safe(conn, c, rows[c.subscriber_id], eightbit) for c in claims]
 
-    def _safe(self, conn: sa.Connection, c: Claimed, sub: Any) -> Prepared:
+    def _safe(self, conn: sa.Connection, c: Claimed, sub: Any, eightbit: bool) -> Prepared:
         # One message that cannot be composed must not stop the others.
         try:
-            return self._one(conn, c, sub)
+            return self._one(conn, c, sub, eightbit)
         except Exception as exc:  # noqa: BLE001 - recorded on the delivery, logged
             log.error("delivery.compose_failed", delivery_id=c.id, error=repr(exc)[:300])
             reason = f"cannot compose: {exc!r}"[:400]
             return Prepared(c, sub.email, c.message_id or "", error=reason,
                             final=isinstance(exc, PermanentError))
 
-    def _one(self, conn: sa.Connection, c: Claimed, sub: Any) -> Prepared:
+    def _one(self, conn: sa.Connection, c: Claimed, sub: Any, eightbit: bool) -> Prepared:
         mid = c.message_id or message_id_for(c.id, c.run_id, self.host)
         if sub.status != "active" or sub.paused:
             return Prepared(c, sub.email, mid, skip=f"subscriber is {sub.status}"
@@ -96,7 +98,7 @@ class Renderer:
         if digest is None:
             return Prepared(c, sub.email, mid, skip="every bulletin of this digest was withdrawn")
         data = self._composer.message(digest, self._recipient(sub), message_id=mid,
-                                      date=datetime.now(timezone.utc))
+                                      date=datetime.now(timezone.utc), eightbit=eightbit)
         if self._signer is not None:
             data = self._signer.sign(data)
         # RCPT TO takes the ASCII form: aiosmtplib cannot encode an IDN domain itself.

@@ -21,6 +21,7 @@ from syndicator.delivery.retry import with_retries
 from syndicator.delivery.transport import Outcome, Transport
 from syndicator.settings import Settings
 from syndicator.state import outbox
+from syndicator.state.outbox import Claimed
 from syndicator.state import runs as run_store
 from syndicator.state import subscribers as subscriber_store
 
@@ -98,9 +99,12 @@ class Sender:
     async def _produce(self) -> None:
         while not self._halted():
             lease_ends = time.monotonic() + self._s.delivery.lease_seconds
-            batch = await asyncio.to_thread(self._claim)
-            if not batch:
+            claims = await asyncio.to_thread(self._claim)
+            if not claims:
                 return
+            # Composed for what the server takes now: 8bit where it offers 8BITMIME.
+            eightbit = await self._t.eightbit()
+            batch = await asyncio.to_thread(self._prepare, claims, eightbit)
             for i, item in enumerate(batch):
                 if self._halted():
                     self._leftover += [p.claim.id for p in batch[i:]]
@@ -128,10 +132,14 @@ class Sender:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._low.wait(), timeout=1.0)
 
-    def _claim(self) -> list[Prepared]:
+    def _claim(self) -> list[Claimed]:
         return with_retries(self._claim_once)
 
-    def _claim_once(self) -> list[Prepared]:
+    def _prepare(self, claims: list[Claimed], eightbit: bool) -> list[Prepared]:
+        with self._engine.connect() as conn:
+            return self._r.prepare(conn, claims, eightbit=eightbit)
+
+    def _claim_once(self) -> list[Claimed]:
         now = utcnow()
         if self._engine.dialect.name == "sqlite":  # renew the one-sender lease while busy
             holder = take_sender_lease(self._engine, self._s.delivery.lease_seconds, now)
@@ -152,8 +160,7 @@ class Sender:
             claims = [c for c in claims if c not in expired]
         if not claims:
             return [] if not expired else self._claim()
-        with self._engine.connect() as conn:
-            return self._r.prepare(conn, claims)
+        return claims
 
     async def _worker(self, slot: int) -> None:
         while (entry := await self._queue.get()) is not None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 
+from syndicator.digests.eightbit import wrap as eightbit_wrap
+from syndicator.digests.eightbit import value as eightbit_value
 from syndicator.errors import PermanentError
 from syndicator.text import one_line
 
@@ -37,6 +39,10 @@ class UnsendableAddress(PermanentError, ValueError):
     """An address or header value that cannot be put in a message as given."""
 
 
+class UnfitFor8bit(ValueError):
+    """A personal value that no 8bit line can hold (the quoted-printable skeleton can)."""
+
+
 Piece = bytes | str  # literal bytes, or the key of a hole ("html:name", "text:email", ...)
 
 
@@ -45,27 +51,78 @@ class Skeleton:
     """Everything of a message but the per-recipient values."""
 
     pieces: tuple[Piece, ...]
+    html_fixed: int = 0  # bytes of the HTML part's body as transmitted, holes not counted
+    html_holes: tuple[str, ...] = ()
+    eightbit: bool = False  # some part is 8bit: the holes take 8bit values ("html8:name")
 
     def fill(self, values: Mapping[str, bytes]) -> bytes:
         return b"".join([p if isinstance(p, bytes) else values[p] for p in self.pieces])
+
+    def html_size(self, values: Mapping[str, bytes]) -> int:
+        """The HTML part's body as transmitted once filled with `values` (Gmail's clip)."""
+        return self.html_fixed + sum(len(values[k]) for k in self.html_holes)
 
 
 # --- building -----------------------------------------------------------------------------
 
 def skeleton(head: Sequence[Piece], parts: Sequence[tuple[str, str]],
-             tokens: Mapping[str, str], boundary_seed: str) -> Skeleton:
-    """Headers (pieces) + multipart/alternative of (subtype, text-with-tokens) parts."""
+             tokens: Mapping[str, str], boundary_seed: str, *,
+             eightbit: bool = False) -> Skeleton:
+    """Headers (pieces) + multipart/alternative of (subtype, text-with-tokens) parts.
+
+    eightbit: send each part as UTF-8 as it is ("8bit", for servers that offer 8BITMIME),
+    except a part with a line that cannot be cut invisibly, which stays quoted-printable.
+    """
     boundary = "=_syn_" + hashlib.sha256(boundary_seed.encode()).hexdigest()[:24]
     pieces: list[Piece] = list(head)
     pieces += [b"MIME-Version: 1.0\r\n",
                f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()]
+    html_fixed, html_holes, any8 = 0, (), False
     for subtype, body in parts:
+        kind = "html" if subtype == "html" else "text"
+        encoded, is8 = body_pieces(body, tokens, kind, eightbit)
+        any8 = any8 or is8
         pieces.append(f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
-                      "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode())
-        pieces += _qp_with_holes(body, tokens, "html" if subtype == "html" else "text")
+                      f"Content-Transfer-Encoding: {'8bit' if is8 else 'quoted-printable'}"
+                      "\r\n\r\n".encode())
+        pieces += encoded
+        if kind == "html":
+            html_fixed = sum(len(p) for p in encoded if isinstance(p, bytes))
+            html_holes = tuple(p for p in encoded if isinstance(p, str))
         pieces.append(CRLF)
     pieces.append(f"--{boundary}--\r\n".encode())
-    return Skeleton(tuple(_merge(pieces)))
+    return Skeleton(tuple(_merge(pieces)), html_fixed, html_holes, any8)
+
+
+def body_pieces(body: str, tokens: Mapping[str, str], kind: str,
+                eightbit: bool) -> tuple[list[Piece], bool]:
+    """One part's body as transmitted, and whether it is 8bit (when asked and possible)."""
+    if eightbit:
+        wrapped = eightbit_wrap(body, tokens.values(), kind == "html")
+        if wrapped is not None:
+            return _split_at_tokens(wrapped, tokens, kind + "8"), True
+    return _qp_with_holes(body, tokens, kind), False
+
+
+def encoded_size(body: str, tokens: Mapping[str, str], kind: str, eightbit: bool) -> int:
+    """Bytes of a part's body as transmitted, personal holes not counted (the size guard)."""
+    pieces, _ = body_pieces(body, tokens, kind, eightbit)
+    return sum(len(p) for p in pieces if isinstance(p, bytes))
+
+
+def _split_at_tokens(data: bytes, tokens: Mapping[str, str], kind: str) -> list[Piece]:
+    data = data.replace(b"\n", CRLF)
+    if not tokens:
+        return [data]
+    by_token = {tok.encode("ascii"): slot for slot, tok in tokens.items()}
+    pattern = re.compile(b"|".join(re.escape(t) for t in by_token))
+    out: list[Piece] = []
+    pos = 0
+    for m in pattern.finditer(data):
+        out += [data[pos:m.start()], f"{kind}:{by_token[m.group()]}"]
+        pos = m.end()
+    out.append(data[pos:])
+    return out
 
 
 def _qp_with_holes(body: str, tokens: Mapping[str, str], kind: str) -> list[Piece]:
@@ -113,13 +170,24 @@ def _soft_end(qp: bytes) -> bytes:
 
 # --- per-recipient values -------------------------------------------------------------------
 
-def hole_values(values: Mapping[str, str]) -> dict[str, bytes]:
-    """Encoded bytes of every hole: HTML-escaped for the HTML part, raw for plain text."""
+def hole_values(values: Mapping[str, str], eightbit: bool = False) -> dict[str, bytes]:
+    """Encoded bytes of every hole: HTML-escaped for the HTML part, raw for plain text.
+
+    With eightbit, the 8bit holes ("html8:name") are filled too; a value too long for an
+    8bit line (no space to cut at) raises UnfitFor8bit, and the message goes quoted-printable.
+    """
     out: dict[str, bytes] = {}
     for slot, value in values.items():
         value = one_line(value)
-        out["html:" + slot] = _soft_end(_qp(html.escape(value, quote=True)))
+        escaped = html.escape(value, quote=True)
+        out["html:" + slot] = _soft_end(_qp(escaped))
         out["text:" + slot] = _soft_end(_qp(value))
+        if eightbit:
+            for key, text in (("html8:" + slot, escaped), ("text8:" + slot, value)):
+                encoded = eightbit_value(text)
+                if encoded is None:
+                    raise UnfitFor8bit(f"{slot}: a line too long for an 8bit body")
+                out[key] = encoded
     return out
 
 

@@ -17,8 +17,10 @@ from syndicator.ingest.sanitize import html_to_text
 from syndicator.settings import Settings
 from syndicator.text import one_line
 
-HTML_LIMIT = 90_000  # bytes; Gmail clips near 102 KB and may hide the footer with it
-PERSONAL_RESERVE = 4_000  # room for the longest name and links substituted later
+# Bytes of the HTML part as transmitted (after its transfer encoding): Gmail clips near
+# 102 KB and hides the footer with it (the contract's limit).
+HTML_LIMIT = 100_000
+PERSONAL_RESERVE = 2_000  # room for a long name and the links, encoded (composer checks)
 LEAD_CHARS = 480
 TITLE_CHARS = 400
 # A one-bulletin subject is 'Tin mới ngày dd/mm/yyyy: ' (25 chars) and the title: <= 160.
@@ -80,7 +82,8 @@ class Renderer:
         return self._env.get_template("messages.j2").module
 
     def digest(self, digest: Digest, *, large: bool, personal: Mapping[str, str] | None,
-               limit: int | None) -> Rendered:
+               fits: Callable[[str], bool] | None) -> Rendered:
+        """`fits(html)`: whether that HTML is within the size guard (None: no guard)."""
         items = [item(b) for b in digest.bulletins]
         ctx = self._digest_context(digest, large, personal)
         subject = self._subject(ctx)
@@ -89,7 +92,7 @@ class Renderer:
             return self.html("digest.html.j2", ctx | _split(items, full, shown) | {
                 "subject": subject})
 
-        full, shown = _fit(html_for, len(items), limit)
+        full, shown = _fit(html_for, len(items), fits)
         html = html_for(full, shown)
         text = self._env.get_template("digest.txt.j2").render(
             ctx | _split(items, full, shown) | {"subject": subject})
@@ -141,10 +144,11 @@ def _split(items: list[Item], full: int, shown: int) -> dict[str, Any]:
             "omitted": len(items) - shown, "items_all": items[:shown]}
 
 
-def _fit(html_for: Callable[[int, int], str], n: int, limit: int | None) -> tuple[int, int]:
-    """Most bulletins in full, then most headlines, that keep the HTML within `limit` bytes."""
+def _fit(html_for: Callable[[int, int], str], n: int,
+         guard: Callable[[str], bool] | None) -> tuple[int, int]:
+    """Most bulletins in full, then most headlines, whose HTML the guard accepts."""
     def fits(full: int, shown: int) -> bool:
-        return limit is None or len(html_for(full, shown).encode("utf-8")) <= limit
+        return guard is None or guard(html_for(full, shown))
 
     if fits(n, n):
         return n, n
