@@ -121,6 +121,7 @@ class Renderer:
         s = self._settings
         return {"v": variants.tokens(large), "large": large, "p": personal,
                 "site_title": one_line(s.site.title), "site_url": str(s.site.url),
+                "contact": s.site.contact,
                 "subscribe_url": f"{self._base}/subscribe",
                 "no_reply": s.mail.reply_to is None}
 
@@ -131,12 +132,19 @@ class Renderer:
         return self._common(large, personal) | {
             "kind": "digest", "frequency": digest.frequency, "count": len(digest.bulletins),
             "period": periods.label(digest.frequency, digest.period_start,
-                                    digest.period_end, tz),
+                                    digest.period_end, tz, _earlier(digest)),
             "web_url": web + ("?size=large" if large else ""),
             "web_url_other": web + ("" if large else "?size=large"),
             "first_title": _clip(one_line(digest.bulletins[0].title), SUBJECT_TITLE_CHARS)
             if digest.bulletins else "",
         }
+
+
+def _earlier(digest: Digest) -> int:
+    """Bulletins published before the window (a first import, a late or backdated one)."""
+    if digest.frequency == "immediate":
+        return 0
+    return sum(1 for b in digest.bulletins if b.published_at < digest.period_start)
 
 
 def _split(items: list[Item], full: int, shown: int) -> dict[str, Any]:
