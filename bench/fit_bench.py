@@ -17,7 +17,7 @@ import email.policy
 import inspect
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,7 +28,7 @@ from syndicator.digests.composer import DigestComposer  # noqa: E402
 from syndicator.digests.model import Digest, Recipient  # noqa: E402
 from syndicator.settings import Settings  # noqa: E402
 
-END = datetime(2026, 12, 5, 0, 0, tzinfo=timezone.utc)  # 07:00 in Hà Nội
+END = datetime(2026, 12, 5, 0, 0, tzinfo=UTC)  # 07:00 in Hà Nội
 TITLE = ("Thông báo kết quả tuyển dụng công chức Sở Nội vụ tỉnh Bắc Kạn năm 2026 và lịch "
          "nhận hồ sơ bổ sung của các cơ quan, đơn vị số {i}")
 LEAD = ("<p>" + "Sở Nội vụ hướng dẫn các cơ quan, đơn vị triển khai thực hiện kế hoạch cải "

@@ -21,9 +21,9 @@ from syndicator.delivery.retry import with_retries
 from syndicator.delivery.transport import Outcome, Transport
 from syndicator.settings import Settings
 from syndicator.state import outbox
-from syndicator.state.outbox import Claimed
 from syndicator.state import runs as run_store
 from syndicator.state import subscribers as subscriber_store
+from syndicator.state.outbox import Claimed
 
 log = structlog.get_logger(__name__)
 

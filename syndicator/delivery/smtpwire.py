@@ -48,8 +48,8 @@ async def transaction(client: aiosmtplib.SMTP, sender: str, rcpt: str, message: 
 
     Raises what aiosmtplib's own commands raise: SMTPSenderRefused, SMTPRecipientRefused,
     SMTPDataError (with the server's code), timeouts and lost connections; Needs8BitMime,
-    before any command, for a message that is not 7-bit on a server without 8BITMIME. After a refused
-    envelope the transaction is reset, so the connection stays usable.
+    before any command, for a message that is not 7-bit on a server without 8BITMIME.
+    After a refused envelope the transaction is reset, so the connection stays usable.
     """
     if client.is_ehlo_or_helo_needed:
         await client.ehlo()

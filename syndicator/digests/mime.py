@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 
-from syndicator.digests.eightbit import wrap as eightbit_wrap
 from syndicator.digests.eightbit import value as eightbit_value
+from syndicator.digests.eightbit import wrap as eightbit_wrap
 from syndicator.errors import PermanentError
 from syndicator.text import one_line
 
@@ -77,7 +77,8 @@ def skeleton(head: Sequence[Piece], parts: Sequence[tuple[str, str]],
     pieces: list[Piece] = list(head)
     pieces += [b"MIME-Version: 1.0\r\n",
                f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()]
-    html_fixed, html_holes, any8 = 0, (), False
+    html_fixed, any8 = 0, False
+    html_holes: tuple[str, ...] = ()
     for subtype, body in parts:
         kind = "html" if subtype == "html" else "text"
         encoded, is8 = body_pieces(body, tokens, kind, eightbit)

@@ -8,7 +8,7 @@ import asyncio
 import email
 import email.policy
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,6 @@ from tests.support.sizes import LEAD, TITLE, transmitted_html
 from .delivery_data import add_bulletin, add_subscriber
 from .smtp_server import FaultyHandler, SmtpServer
 
-UTC = timezone.utc
 NOW = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
 IN_PERIOD = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -76,7 +75,7 @@ async def test_digests_as_transmitted(state: sa.Engine, tmp_path: Path, n: int,
         service.run_digest(settings, state, "daily", NOW)
         report = await service.deliver_due(settings, state, asyncio.Event())
     assert report.sent == 2 and len(handler.received) == 2
-    for got, options in zip(handler.received, handler.mail_options):
+    for got, options in zip(handler.received, handler.mail_options, strict=True):
         cte, body = transmitted_html(got.data)
         assert len(body) <= 100_000, len(body)
         assert cte == ("8bit" if eightbit else "quoted-printable")

@@ -11,7 +11,7 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from tests.support.sizes import long_bulletins
 LINT = REPO / "tests" / "support" / "caniemail.mjs"
 DOIUSE = REPO / "node_modules" / "doiuse-email"
 CLIENTS = ["outlook.windows", "gmail.*", "apple-mail.*"]
-DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+DATE = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
 # feature -> why a client without it still shows the whole message as meant.
 PROGRESSIVE = {
     "@media": "narrow-screen paddings and dark mode; the inline styles are the complete design",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -15,7 +15,7 @@ from syndicator.settings import Settings
 from tests.support.digests import digest, parse, recipient
 from tests.support.sizes import long_bulletins
 
-DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+DATE = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
 BACK = "Trở lại Nội dung chính"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import settings as hsettings
@@ -15,7 +15,7 @@ from syndicator.digests.composer import DigestComposer
 from syndicator.settings import Settings
 from tests.support.digests import bulletin, digest, parse, recipient
 
-DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+DATE = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
 MID = "<h@syndicator.example>"
 LONG_TITLE = ("Thông báo kết quả tuyển dụng công chức Sở Nội vụ tỉnh Bắc Kạn năm 2023 "
               "và lịch nhận hồ sơ bổ sung của các cơ quan, đơn vị")
@@ -54,7 +54,7 @@ def test_any_subject_decodes_exactly_within_78_columns(text: str) -> None:
     if words:
         assert "".join(words) == one_line(text)
         # A cut falls after a space whenever the word before it had one to end on.
-        for word, following in zip(words, words[1:]):
+        for word, following in zip(words, words[1:], strict=False):
             if " " in word.strip() and not word.endswith(" "):
                 assert len(word.encode()) + len(following.split(" ")[0].encode()) > 45
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -13,7 +13,7 @@ from syndicator.settings import Settings
 from tests.support.digests import BASE, digest, parse, recipient
 from tests.support.sizes import long_bulletins, transmitted_html
 
-DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+DATE = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
 MID = "<size@syndicator.example>"
 LIMIT = 100_000
 COUNTS = (1, 2, 5, 10, 20, 30, 40, 55, 80)

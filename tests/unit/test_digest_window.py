@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from html import unescape
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,7 @@ def local(*args: int) -> datetime:
 def make(frequency: str, now: datetime, cfg: DigestSettings,
          published: tuple[datetime, ...]) -> Digest:
     start, end = last_complete(frequency, now, cfg, HCM)
-    items = tuple(replace(bulletin(i), published_at=p.astimezone(timezone.utc))
+    items = tuple(replace(bulletin(i), published_at=p.astimezone(UTC))
                   for i, p in enumerate(published, 1))
     return Digest(digest_id="w", frequency=frequency, period_start=start, period_end=end,
                   bulletins=items)
