@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -58,18 +58,23 @@ class DigestComposer:
         """
         if not digest.bulletins:
             raise ValueError(f"digest {digest.digest_id!r} is empty; nothing is sent then")
+        skeleton = self._digest(digest, recipient.large, eightbit, PERSONAL_RESERVE)
         try:
-            values = self._values(recipient, message_id, date, eightbit)
+            values = self._values(recipient, message_id, date, skeleton.hole_kinds)
         except mime.UnfitFor8bit:  # a personal value no 8bit line can hold: 7-bit then
-            eightbit, values = False, self._values(recipient, message_id, date)
+            eightbit = False
+            skeleton = self._digest(digest, recipient.large, eightbit, PERSONAL_RESERVE)
+            values = self._values(recipient, message_id, date, skeleton.hole_kinds)
         values["h:unsub"] = mime.list_unsubscribe(recipient.unsubscribe_url,
                                                   self._settings.mail.unsubscribe_mailto)
-        skeleton = self._digest(digest, recipient.large, eightbit, PERSONAL_RESERVE)
         if skeleton.html_size(values) > HTML_LIMIT:
             # Longer personal values than the reserve allows: a skeleton fitted for them.
             needed = skeleton.html_size(values) - skeleton.html_fixed
             reserve = -(-needed // PERSONAL_RESERVE) * PERSONAL_RESERVE
-            skeleton = self._digest(digest, recipient.large, eightbit, reserve)
+            tight = self._digest(digest, recipient.large, eightbit, reserve)
+            if tight.hole_kinds != skeleton.hole_kinds:
+                values |= self._values(recipient, message_id, date, tight.hole_kinds)
+            skeleton = tight
         return skeleton.fill(values)
 
     def _digest(self, digest: Digest, large: bool, eightbit: bool, reserve: int) -> Skeleton:
@@ -175,7 +180,7 @@ class DigestComposer:
     # --- per recipient ----------------------------------------------------------------------
 
     def _values(self, r: Recipient, message_id: str, date: datetime,
-                eightbit: bool = False) -> dict[str, bytes]:
+                kinds: Collection[str] = ("html", "text")) -> dict[str, bytes]:
         """Every hole's bytes (raises UnfitFor8bit when a value cannot be on an 8bit line)."""
         name = one_line(r.name)[:MAX_NAME].strip()
         values = mime.hole_values({
@@ -184,7 +189,7 @@ class DigestComposer:
             "unsubscribe": mime.url(r.unsubscribe_url),
             "preferences": mime.url(r.preferences_url),
             "switch_size": mime.url(r.switch_size_url),
-        }, eightbit)
+        }, kinds)
         values["h:date"] = mime.date_header(date)
         values["h:msgid"] = f"Message-ID: {mime.message_id(message_id)}\r\n".encode("ascii")
         values["h:to"] = mime.address_header("To", name, r.email)

@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -54,6 +54,7 @@ class Skeleton:
     html_fixed: int = 0  # bytes of the HTML part's body as transmitted, holes not counted
     html_holes: tuple[str, ...] = ()
     eightbit: bool = False  # some part is 8bit: the holes take 8bit values ("html8:name")
+    hole_kinds: frozenset[str] = frozenset(("html", "text"))  # which hole_values() it needs
 
     def fill(self, values: Mapping[str, bytes]) -> bytes:
         return b"".join([p if isinstance(p, bytes) else values[p] for p in self.pieces])
@@ -92,7 +93,9 @@ def skeleton(head: Sequence[Piece], parts: Sequence[tuple[str, str]],
             html_holes = tuple(p for p in encoded if isinstance(p, str))
         pieces.append(CRLF)
     pieces.append(f"--{boundary}--\r\n".encode())
-    return Skeleton(tuple(_merge(pieces)), html_fixed, html_holes, any8)
+    kinds = frozenset(p.split(":", 1)[0] for p in pieces if isinstance(p, str)
+                      and p.split(":", 1)[0] in ("html", "text", "html8", "text8"))
+    return Skeleton(tuple(_merge(pieces)), html_fixed, html_holes, any8, kinds)
 
 
 def body_pieces(body: str, tokens: Mapping[str, str], kind: str,
@@ -171,24 +174,27 @@ def _soft_end(qp: bytes) -> bytes:
 
 # --- per-recipient values -------------------------------------------------------------------
 
-def hole_values(values: Mapping[str, str], eightbit: bool = False) -> dict[str, bytes]:
-    """Encoded bytes of every hole: HTML-escaped for the HTML part, raw for plain text.
+def hole_values(values: Mapping[str, str],
+                kinds: Collection[str] = ("html", "text")) -> dict[str, bytes]:
+    """Encoded bytes of every hole of the given kinds: "html"/"text" quoted-printable,
+    "html8"/"text8" 8bit; HTML-escaped for the HTML part, raw for plain text.
 
-    With eightbit, the 8bit holes ("html8:name") are filled too; a value too long for an
-    8bit line (no space to cut at) raises UnfitFor8bit, and the message goes quoted-printable.
+    A value too long for an 8bit line (no space to cut at) raises UnfitFor8bit: the message
+    then goes quoted-printable.
     """
     out: dict[str, bytes] = {}
     for slot, value in values.items():
         value = one_line(value)
         escaped = html.escape(value, quote=True)
-        out["html:" + slot] = _soft_end(_qp(escaped))
-        out["text:" + slot] = _soft_end(_qp(value))
-        if eightbit:
-            for key, text in (("html8:" + slot, escaped), ("text8:" + slot, value)):
+        for kind in kinds:
+            text = escaped if kind.startswith("html") else value
+            if kind.endswith("8"):
                 encoded = eightbit_value(text)
                 if encoded is None:
                     raise UnfitFor8bit(f"{slot}: a line too long for an 8bit body")
-                out[key] = encoded
+                out[f"{kind}:{slot}"] = encoded
+            else:
+                out[f"{kind}:{slot}"] = _soft_end(_qp(text))
     return out
 
 
