@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test clean
+.PHONY: run test lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "syndicator needs Python 3.11 or newer")'
@@ -25,7 +25,14 @@ $(AXE): package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "make: npm not found: the browser tests will skip (no axe-core)"; fi
 
-test: $(STAMP) $(AXE)
+# The static checks come first and are part of the test command (pyproject.toml holds
+# their configuration): lint, the import layers of docs/adr/008-layout.md, strict types.
+lint: $(STAMP)
+	$(BIN)/ruff check syndicator tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test: lint $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syndicator import logs  # noqa: E402
-from syndicator.digests.composer import DigestComposer  # noqa: E402
-from syndicator.digests.model import Digest, Recipient  # noqa: E402
-from syndicator.settings import Settings  # noqa: E402
+from syndicator.compose.composer import DigestComposer  # noqa: E402
+from syndicator.config.settings import Settings  # noqa: E402
+from syndicator.models.message import Digest, Recipient  # noqa: E402
+from syndicator.telemetry import logs  # noqa: E402
 from tests.support.digests import CATEGORIES, END, bulletin, digest, recipient  # noqa: E402
 
 LEAD = ("<p>" + "Sở Nội vụ hướng dẫn các cơ quan, đơn vị triển khai thực hiện kế hoạch "

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosmtplib
@@ -32,13 +32,14 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from syndicator.dburl import create_engine  # noqa: E402
-from syndicator.delivery import service  # noqa: E402
-from syndicator.settings import Settings  # noqa: E402
+from syndicator.config.databases import create_engine  # noqa: E402
+from syndicator.config.settings import Settings  # noqa: E402
+from syndicator.delivery import send  # noqa: E402
+from syndicator.planning import due  # noqa: E402
 from syndicator.state.db import upgrade  # noqa: E402
 from syndicator.state.schema import bulletins, deliveries, subscribers  # noqa: E402
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 IN_PERIOD = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 CATEGORY_SETS = [[], ["Thông báo"], ["Thi đua - Khen thưởng"], ["Thông báo", "Chuyển đổi số"]]
@@ -52,7 +53,7 @@ def free_port() -> int:
 
 
 def seed(engine: sa.Engine, n_subscribers: int, n_bulletins: int) -> None:
-    from syndicator.text import slugify
+    from syndicator.models.text import slugify
 
     body = "<p>" + "Nội dung thông báo của Sở Nội vụ về công tác cán bộ. " * 30 + "</p>"
     with engine.begin() as conn:
@@ -106,14 +107,14 @@ async def bare(port: int, connections: int, messages: list[bytes]) -> float:
 def sample_messages(engine: sa.Engine, settings: Settings, count: int,
                     size: int = 200) -> list[bytes]:
     """`size` of the engine's messages, evenly spaced over all deliveries, repeated to `count`."""
-    from syndicator.delivery.render import Renderer
+    from syndicator.delivery.prepare import Preparer
     from syndicator.state.outbox import Claimed
 
     with engine.connect() as conn:
         ids = list(conn.scalars(sa.select(deliveries.c.id).order_by(deliveries.c.id)))
         picked = ids[::max(1, len(ids) // size)][:size]
         rows = conn.execute(sa.select(deliveries).where(deliveries.c.id.in_(picked))).all()
-        renderer = Renderer(settings, engine)
+        renderer = Preparer(settings, engine)
         claims = [Claimed(r.id, r.run_id, r.subscriber_id, r.content_id, 1, r.message_id)
                   for r in rows]
         built = [p.data for p in renderer.prepare(conn, claims) if p.data]
@@ -128,10 +129,10 @@ def memory_child(n: int, db: str, seed_only: bool, port: int) -> None:
         return
     settings = settings_for(port, 8, db)
     started = time.perf_counter()
-    run = service.run_digest(settings, engine, "daily", NOW)
+    run = due.run_digest(settings, engine, "daily", NOW)
     created = time.perf_counter() - started
     after_create = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    report = asyncio.run(service.deliver_due(settings, engine, asyncio.Event()))
+    report = asyncio.run(send.deliver_due(settings, engine, asyncio.Event()))
     sent_s = time.perf_counter() - started - created
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"{run.deliveries} {after_create / 1024:.0f} {created:.1f} {report.sent} "
@@ -159,7 +160,7 @@ def main() -> None:
     p.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args()
-    from syndicator import logs
+    from syndicator.telemetry import logs
 
     logs.configure("warning", "console")
     tmp = Path(tempfile.mkdtemp(prefix="syn-bench-"))
@@ -187,7 +188,7 @@ def run_bench(args: argparse.Namespace, db: str, port: int, tmp: Path) -> None:
     seed(engine, args.subscribers, args.bulletins)
     settings = settings_for(port, args.connections, db)
     t0 = time.perf_counter()
-    run = service.run_digest(settings, engine, "daily", NOW)
+    run = due.run_digest(settings, engine, "daily", NOW)
     print(f"state db: {engine.dialect.name}; sink: bench/smtp_sink.py (asyncio, separate process)")
     print(f"run creation: {run.deliveries} deliveries in {time.perf_counter() - t0:.2f} s")
     messages: list[bytes] = []
@@ -201,7 +202,7 @@ def run_bench(args: argparse.Namespace, db: str, port: int, tmp: Path) -> None:
         if bare_first:
             bare_s = asyncio.run(bare(port, args.connections, messages))
         t1 = time.perf_counter()
-        report = asyncio.run(service.deliver_due(settings, engine, asyncio.Event()))
+        report = asyncio.run(send.deliver_due(settings, engine, asyncio.Event()))
         engine_s = time.perf_counter() - t1
         assert report.sent == run.deliveries, report
         if not bare_first:

@@ -49,7 +49,7 @@ def serve(kind: str, directory: str, port: int) -> None:
     from starlette.routing import Mount
     from starlette.staticfiles import StaticFiles
 
-    from syndicator.settings import Settings
+    from syndicator.config.settings import Settings
     from syndicator.web.feeds import routes
 
     if kind == "ours":
@@ -65,15 +65,15 @@ def serve(kind: str, directory: str, port: int) -> None:
 def build_figures(out: Path) -> dict[str, float]:
     import sqlalchemy as sa
 
-    from syndicator.dburl import create_engine
+    from syndicator.config.databases import create_engine
+    from syndicator.config.settings import Settings
     from syndicator.feeds.build import render_all
-    from syndicator.feeds.service import build_all
-    from syndicator.ingest.clean import CleanBulletin
-    from syndicator.settings import Settings
+    from syndicator.feeds.directory import build_all
+    from syndicator.models.bulletin import CleanBulletin
+    from syndicator.models.text import slugify
     from syndicator.state import bulletins as store
     from syndicator.state.db import upgrade
     from syndicator.state.schema import bulletins as table
-    from syndicator.text import slugify
 
     engine = create_engine(f"sqlite:///{out.parent / 'bench.db'}", "database.url")
     upgrade(engine)
@@ -99,9 +99,9 @@ def build_figures(out: Path) -> dict[str, float]:
     t = time.perf_counter()
     cold = build_all(settings, engine, T0 + timedelta(days=2))
     cold_s = time.perf_counter() - t
-    from syndicator.feeds import service
+    from syndicator.feeds import directory
 
-    service._SEEN.clear()  # as a fresh `syndicator feeds build` process would start
+    directory._SEEN.clear()  # as a fresh `syndicator feeds build` process would start
     t = time.perf_counter()
     warm = build_all(settings, engine, T0 + timedelta(days=2))
     warm_s = time.perf_counter() - t

@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syndicator import logs  # noqa: E402
-from syndicator.bulletins import Bulletin  # noqa: E402
-from syndicator.digests.composer import DigestComposer  # noqa: E402
-from syndicator.digests.model import Digest, Recipient  # noqa: E402
-from syndicator.settings import Settings  # noqa: E402
+from syndicator.compose.composer import DigestComposer  # noqa: E402
+from syndicator.config.settings import Settings  # noqa: E402
+from syndicator.models.bulletin import Bulletin  # noqa: E402
+from syndicator.models.message import Digest, Recipient  # noqa: E402
+from syndicator.telemetry import logs  # noqa: E402
 
 END = datetime(2026, 12, 5, 0, 0, tzinfo=UTC)  # 07:00 in Hà Nội
 TITLE = ("Thông báo kết quả tuyển dụng công chức Sở Nội vụ tỉnh Bắc Kạn năm 2026 và lịch "

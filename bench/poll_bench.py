@@ -15,25 +15,25 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syndicator import logs  # noqa: E402
-from syndicator.dburl import create_engine  # noqa: E402
+from syndicator.config.databases import create_engine  # noqa: E402
+from syndicator.config.settings import Settings  # noqa: E402
 from syndicator.ingest.clean import clean_row  # noqa: E402
 from syndicator.ingest.poll import WATERMARK, Poller, PollReport  # noqa: E402
-from syndicator.services import poll_once  # noqa: E402
-from syndicator.settings import Settings  # noqa: E402
+from syndicator.runtime.poll import poll_once  # noqa: E402
 from syndicator.source.portal import PortalSource, SourceRow  # noqa: E402
 from syndicator.state.db import upgrade  # noqa: E402
 from syndicator.state.values import get_value, set_value  # noqa: E402
+from syndicator.telemetry import logs  # noqa: E402
 
 # Real time: services.poll_once runs on the real clock, as the daemon does.
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 SPACING = 300
 PROFILE = "--profile" in sys.argv
 CATEGORIES = ["Thi đua - Khen thưởng", "Tổ chức bộ máy", "Cải cách hành chính",
@@ -131,10 +131,10 @@ def main() -> None:
     finally:
         if args.keep:
             print(f"kept: --reuse {urls[0]},{urls[1]}")
-            return
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        else:
+            with admin.connect() as conn:
+                for name in names:
+                    conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def run(n: int, portal_url: str, state_url: str) -> None:
@@ -225,7 +225,7 @@ def ingest_new(settings: Settings, portal: sa.Engine, poller: Poller, clock: lis
         base = n + 1 + attempt * 1000  # after the highest id so far
         # The hand-driven clock runs ahead of real time; the daemon's clock (a later --reuse)
         # would see rows published "in the future" and rightly withdraw them.
-        moment = min(clock[0], datetime.now(timezone.utc)) - timedelta(seconds=5)
+        moment = min(clock[0], datetime.now(UTC)) - timedelta(seconds=5)
         rows = []
         for i in range(base, base + 1000):
             r = portal_row(i, settings)

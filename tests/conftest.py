@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from syndicator.dburl import create_engine
+from syndicator.config.databases import create_engine
 
 REPO = Path(__file__).resolve().parent.parent
 REQUIRE = os.environ.get("SYNDICATOR_TEST_REQUIRE_SERVICES") == "1"
@@ -32,7 +32,7 @@ def server_or_skip(kind: str) -> str:
                 conn.execute(sa.text("SELECT 1"))
             engine.dispose()
             _reachable[kind] = None
-        except Exception as exc:  # any driver error means "not here"
+        except Exception as exc:  # noqa: BLE001 - any driver error means "not here"
             _reachable[kind] = str(exc).splitlines()[0]
     reason = _reachable[kind]
     if reason is not None:

@@ -14,9 +14,8 @@ import feedparser
 import jsonschema
 from lxml import etree
 
-from syndicator.bulletins import Bulletin
-from syndicator.ingest.clean import CleanBulletin
-from syndicator.text import slugify
+from syndicator.models.bulletin import Bulletin, CleanBulletin
+from syndicator.models.text import slugify
 
 DATA = Path(__file__).parent / "data"
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from syndicator.dburl import create_engine
+from syndicator.config.databases import create_engine
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 DEFAULT_COLUMNS = {f: f for f in ("id", "title", "summary", "body_html", "author", "category",
                                   "url", "published_at", "updated_at", "status")}
 # Portals on MariaDB keep long bodies in LONGTEXT (TEXT stops at 64 KB).

@@ -1,1 +1,1 @@
-"""Delivery: digest runs, the outbox, transports (SMTP, files), retries, bounces, recovery."""
+"""Sending the outbox: claims under leases, send workers, recorded results, retries, transports."""

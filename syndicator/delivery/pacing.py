@@ -7,8 +7,8 @@ from collections.abc import Awaitable
 
 import structlog
 
+from syndicator.config.settings import Settings
 from syndicator.delivery.transport import Outcome
-from syndicator.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +35,6 @@ async def within_grace(sending: Awaitable[Outcome], stop: asyncio.Event) -> Outc
         return send.result()
     try:
         return await asyncio.wait_for(send, STOP_GRACE)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         log.warning("delivery.send_interrupted", grace_seconds=STOP_GRACE)
         return Outcome("retry", None, "interrupted by shutdown during the SMTP transaction")

@@ -1,34 +1,32 @@
-"""Short transactions run again after a deadlock or a serialization failure."""
+"""What an attempt that did not end in "sent" becomes (pure): skipped, retried later, or final."""
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-import structlog
-
-log = structlog.get_logger(__name__)
-
-T = TypeVar("T")
+from syndicator.config.settings import DeliverySettings
 
 
-def with_retries(fn: Callable[[], T], tries: int = 4) -> T:
-    """Run a short transaction again after a deadlock or serialization failure."""
-    for attempt in range(1, tries + 1):
-        try:
-            return fn()
-        except sa.exc.OperationalError as exc:
-            if attempt == tries or not _is_conflict(exc):
-                raise
-            log.info("delivery.transaction_retried", attempt=attempt)
-            time.sleep(random.uniform(0.005, 0.05) * attempt)
-    raise AssertionError("unreachable")
+@dataclass(frozen=True)
+class Verdict:
+    """The delivery's new status, when it may be tried again, and the report counter."""
+
+    status: str  # "pending" (retry) | "failed" | "skipped"
+    next_at: datetime
+    counter: str  # DeliverReport field: retried | bounced | failed | skipped
 
 
-def _is_conflict(exc: sa.exc.OperationalError) -> bool:
-    code = getattr(exc.orig, "args", [None])[0] if exc.orig else None
-    state = getattr(exc.orig, "sqlstate", None)
-    return code in (1205, 1213) or state in ("40001", "40P01")
+def after_attempt(outcome: str, attempts: int, delivery: DeliverySettings,
+                  now: datetime) -> Verdict:
+    """`outcome` is "skip", "bounce" (a 5xx: final) or "retry" (a 4xx, a timeout); `attempts`
+    counts the one just made. Retries wait retry_delays[attempts - 1] (the last repeats)."""
+    if outcome == "skip":
+        return Verdict("skipped", now, "skipped")
+    if outcome == "bounce":
+        return Verdict("failed", now, "bounced")
+    if attempts >= delivery.max_attempts:
+        return Verdict("failed", now, "failed")
+    delays = delivery.retry_delays
+    delay = delays[min(attempts, len(delays)) - 1]
+    return Verdict("pending", now + timedelta(seconds=delay), "retried")

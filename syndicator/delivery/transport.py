@@ -14,9 +14,9 @@ from typing import Literal, Protocol
 import aiosmtplib
 import structlog
 
+from syndicator.config.settings import MailSettings, SmtpSettings
 from syndicator.delivery import smtpwire
 from syndicator.errors import TransientError
-from syndicator.settings import MailSettings, SmtpSettings
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +48,10 @@ class FileTransport:
         self._dir = Path(mail.outbox_dir)
 
     async def open(self) -> None:
-        self._dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True)
+        except OSError:  # each send then says why, and is retried like a 4xx
+            pass
 
     async def eightbit(self) -> bool:
         return True  # a file has no transport to pass: UTF-8 as it is, lines within 998
@@ -184,7 +187,7 @@ class SmtpTransport:
         for slot, client in list(self._conns.items()):
             try:
                 await asyncio.wait_for(client.quit(), timeout=min(self._s.timeout, 5))
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
                 client.close()
             self._conns.pop(slot, None)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -11,12 +11,12 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from syndicator.dburl import create_engine, parse_url
+from syndicator.config.databases import create_engine, parse_url
+from syndicator.config.settings import Settings
 from syndicator.errors import UsageError
-from syndicator.settings import Settings
+from syndicator.models.subscriber import NewSubscriber
 from syndicator.source.values import local_naive
 from syndicator.state import subscribers as subscriber_store
-from syndicator.subscribers.model import NewSubscriber
 
 DEMO_SUBSCRIBERS = (
     NewSubscriber(email="vanphong@ubnd-babe.example", name="Văn phòng UBND huyện Ba Bể",
@@ -37,12 +37,13 @@ class DemoReport:
 
 def load_bulletins() -> list[dict[str, Any]]:
     text = (resources.files("syndicator.demo") / "bulletins.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    bulletins: list[dict[str, Any]] = yaml.safe_load(text)
+    return bulletins
 
 
 def seed(settings: Settings, state: Engine, now: datetime | None = None) -> DemoReport:
     """Create what is missing; never change what is there."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     report = DemoReport()
     report.bulletins_added = _seed_portal(settings, now)
     with state.begin() as conn:

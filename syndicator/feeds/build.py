@@ -10,7 +10,7 @@ from importlib import resources
 
 import yaml
 
-from syndicator.bulletins import Bulletin
+from syndicator.config.settings import Settings
 from syndicator.feeds import names
 from syndicator.feeds.jsonfeed import json_bytes
 from syndicator.feeds.model import FeedDocument, host_of
@@ -18,8 +18,8 @@ from syndicator.feeds.opml import opml_bytes
 from syndicator.feeds.paging import FeedContext, Scope, documents
 from syndicator.feeds.rss import rss_bytes
 from syndicator.feeds.xmlfeeds import atom_bytes
-from syndicator.settings import Settings
-from syndicator.text import one_line
+from syndicator.models.bulletin import Bulletin
+from syndicator.models.text import one_line
 
 Renderer = Callable[[FeedDocument, str], bytes]
 RENDERERS: dict[str, Renderer] = {"atom": atom_bytes, "rss": rss_bytes, "json": json_bytes}
@@ -27,7 +27,7 @@ RENDERERS: dict[str, Renderer] = {"atom": atom_bytes, "rss": rss_bytes, "json": 
 
 @dataclass(frozen=True)
 class Job:
-    """One file: its name, a key that is equal exactly when the bytes would be, and how to render."""
+    """One file: its name, a key equal exactly when the bytes would be, and how to render."""
 
     name: str
     key: int  # within one process

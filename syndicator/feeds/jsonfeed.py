@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from syndicator.feeds.model import Entry, FeedDocument
-from syndicator.ingest.sanitize import html_to_text
-from syndicator.text import one_line
+from syndicator.models.text import html_to_text, one_line
 
 VERSION = "https://jsonfeed.org/version/1.1"
 

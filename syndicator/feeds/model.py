@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-from syndicator.bulletins import Bulletin
-from syndicator.text import clean_text, one_line
+from syndicator.models.bulletin import Bulletin
+from syndicator.models.text import clean_text, one_line
 
 # The `updated` of a document with nothing in it: fixed, so an empty feed never churns.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

@@ -22,4 +22,5 @@ def opml_bytes(title: str, scopes: Sequence[Scope], feeds_url: str, home_url: st
             ET.SubElement(group, "outline", type="rss", version=version, text=s.title,
                           title=s.title, xmlUrl=f"{feeds_url}/{s.stem}.{ext}", htmlUrl=home_url)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"

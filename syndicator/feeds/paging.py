@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from syndicator.bulletins import Bulletin
 from syndicator.feeds.model import (
     FeedDocument,
     newest,
@@ -22,6 +21,7 @@ from syndicator.feeds.model import (
     to_tombstone,
 )
 from syndicator.feeds.names import archive_stem
+from syndicator.models.bulletin import Bulletin
 
 
 @dataclass(frozen=True)

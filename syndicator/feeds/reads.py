@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from syndicator.bulletins import Bulletin
+from syndicator.models.bulletin import Bulletin
 from syndicator.state.schema import bulletins
 
 _FIELDS = tuple(Bulletin.__dataclass_fields__)

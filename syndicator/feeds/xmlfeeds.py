@@ -59,11 +59,11 @@ def _entry(fe: FeedEntry, e: Entry) -> None:
         fe.content(e.content_html, type="html")
 
 
-class _NoEntryExtension(BaseEntryExtension):
+class _NoEntryExtension(BaseEntryExtension):  # type: ignore[misc]  # feedgen is untyped
     """feedgen instantiates an entry extension for every entry; ours adds nothing there."""
 
 
-class _History(BaseExtension):
+class _History(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
     """What feedgen cannot write: fh:archive and at:deleted-entry."""
 
     def __init__(self, doc: FeedDocument) -> None:

@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from syndicator.errors import RowError
 from syndicator.ingest.sanitize import sanitize_html
+from syndicator.models.bulletin import CleanBulletin
+from syndicator.models.text import clean_text, one_line, slugify
 from syndicator.source.portal import SourceRow
 from syndicator.source.values import as_text, parse_timestamp, status_text
-from syndicator.text import clean_text, one_line, slugify
 
 MAX_CATEGORY = 191  # the state column's length; longer names are refused, never cut
 MAX_SOURCE_ID = 191  # likewise: bulletins.source_id
 
 
-@dataclass(frozen=True)
-class CleanBulletin:
-    """A bulletin as the rest of the program sees it: NFC, sanitised, timestamps in UTC."""
-
-    source_id: str
-    title: str
-    summary: str | None
-    body_html: str | None
-    author: str | None
-    category: str | None
-    category_slug: str | None
-    url: str
-    published_at: datetime
-    source_updated_at: datetime | None
-    status: str
-
-    @property
-    def content_hash(self) -> str:
-        """Changes exactly when what a reader sees changes."""
-        data = asdict(self)
-        for key in ("source_updated_at", "status"):
-            data.pop(key)
-        blob = json.dumps(data, default=str, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str) -> CleanBulletin:

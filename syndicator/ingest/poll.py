@@ -4,32 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 
+from syndicator.config.settings import Settings
 from syndicator.errors import RowError
 from syndicator.ingest import fresh
-from syndicator.ingest.clean import CleanBulletin, clean_row
+from syndicator.ingest.clean import clean_row
 from syndicator.ingest.fresh import NEW_ROWS, FreshState
-from syndicator.settings import Settings
+from syndicator.models.bulletin import CleanBulletin, Known
 from syndicator.source.portal import PortalSource, SourceRow
 from syndicator.source.values import parse_timestamp, public_at
 from syndicator.state import bulletins as store
-from syndicator.state.values import get_value, set_value
+from syndicator.state.values import INGEST_WATERMARK, get_value, set_value
 
 log = structlog.get_logger(__name__)
 
-WATERMARK = "ingest.watermark"
 VERIFY_CURSOR = "ingest.verify_cursor"
 DISCOVER_CURSOR = "ingest.discover_cursor"
 _FIRST_IMPORT_BATCH = 1000
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -52,8 +52,8 @@ class PollReport:
 class _KeyReads:
     """What one incremental poll read of the portal's key columns, and from where."""
 
-    checked: dict[str, store.Known]  # our hot set and verification sweep, by source id
-    verify: list[store.Known]
+    checked: dict[str, Known]  # our hot set and verification sweep, by source id
+    verify: list[Known]
     keys: list[SourceRow]  # the portal's rows for `checked` (missing ones were deleted)
     discovered: list[SourceRow]  # the discovery sweep
     fresh_state: FreshState | None
@@ -76,7 +76,7 @@ class Poller:
         now = self._clock()
         report = PollReport()
         with self._engine.connect() as conn:
-            watermark = get_value(conn, WATERMARK)
+            watermark = get_value(conn, INGEST_WATERMARK)
         if watermark is None:
             self._first_import(now, report)
         else:
@@ -97,7 +97,7 @@ class Poller:
                 waiting = fresh.newest([*waiting, *self._waiting(batch, now)],
                                        self._s.ingest.hot_limit)
         with self._engine.begin() as conn:
-            set_value(conn, WATERMARK, now.isoformat())
+            set_value(conn, INGEST_WATERMARK, now.isoformat())
             if pages_new_ids:
                 set_value(conn, NEW_ROWS, FreshState(((now, high),), waiting).dump())
 
@@ -143,7 +143,7 @@ class Poller:
 
     def _save_cursors(self, conn: sa.Connection, reads: _KeyReads, waiting: list[int],
                       now: datetime) -> None:
-        set_value(conn, WATERMARK, now.isoformat())
+        set_value(conn, INGEST_WATERMARK, now.isoformat())
         set_value(conn, VERIFY_CURSOR, str(reads.verify[-1].id if reads.verify else 0))
         full_page = len(reads.discovered) == self._s.ingest.sweep_batch
         set_value(conn, DISCOVER_CURSOR, reads.discovered[-1].key if full_page else "")
@@ -179,7 +179,7 @@ class Poller:
                 waiting.append(int(r.key))
         return wanted, waiting
 
-    def _judge(self, row: SourceRow, k: store.Known | None, now: datetime) -> tuple[bool, bool]:
+    def _judge(self, row: SourceRow, k: Known | None, now: datetime) -> tuple[bool, bool]:
         """(its key columns disagree with our copy, it is not public yet): one parse of them."""
         try:
             published = public_at(row.values, self._s.source.published_status, self._s.tz)
@@ -187,7 +187,7 @@ class Poller:
             return True, False
         return self._differs(row, published, k, now), published is None or published > now
 
-    def _differs(self, row: SourceRow, published: datetime | None, k: store.Known | None,
+    def _differs(self, row: SourceRow, published: datetime | None, k: Known | None,
                  now: datetime) -> bool:
         if published is None:  # not under the published status
             return k is not None and k.state == "public"
@@ -251,6 +251,6 @@ class Poller:
         (report.new if notify else report.archived).append(new_id)
 
 
-def _portal_keys(known: Iterable[store.Known]) -> list[str]:
+def _portal_keys(known: Iterable[Known]) -> list[str]:
     """Our copy's spelling and the portal's: either finds the row (a portal may normalise later)."""
     return sorted({key for k in known for key in (k.source_id, k.key)})

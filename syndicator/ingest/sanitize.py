@@ -50,14 +50,6 @@ def sanitize_html(fragment: str, base_url: str) -> str:
     return cleaned.strip()
 
 
-def html_to_text(fragment: str) -> str:
-    """The visible text of a sanitised fragment, for plain-text parts and summaries."""
-    blocks = re.sub(r"</(p|li|h[2-6]|tr|blockquote|div)>|<br\s*/?>", "\n", fragment)
-    text = html.unescape(nh3.clean(blocks, tags=set()))
-    lines = (line.strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
 def _text_to_html(text: str) -> str:
     paragraphs = (p.strip() for p in _PARAGRAPHS.split(text))
     return "".join(

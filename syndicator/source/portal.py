@@ -13,13 +13,13 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 
-from syndicator.dburl import create_engine, redacted
+from syndicator.config.databases import create_engine, redacted
+from syndicator.config.settings import SourceSettings
 from syndicator.errors import SourceError, SourceSchemaError
-from syndicator.settings import SourceSettings
+from syndicator.models.text import one_line
 from syndicator.source import shape as shapes
 from syndicator.source.shape import Shape
 from syndicator.source.values import as_text, local_naive
-from syndicator.text import one_line
 
 log = structlog.get_logger(__name__)
 

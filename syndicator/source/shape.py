@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,8 @@ def timestamp_kind(col_type: Any, dialect: str) -> str:
 
 def indexed_columns(inspector: sa.Inspector, table: str, schema: str | None) -> set[str]:
     """Columns that lead an index, the primary key or a unique constraint (a range can use it)."""
-    leading = [inspector.get_pk_constraint(table, schema=schema)["constrained_columns"]]
+    leading: list[Sequence[str | None]] = [
+        inspector.get_pk_constraint(table, schema=schema)["constrained_columns"]]
     leading += [ix["column_names"] for ix in inspector.get_indexes(table, schema=schema)]
     try:
         leading += [uq["column_names"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from syndicator.text import one_line
+from syndicator.models.text import one_line
 
 # Formats seen in portal databases besides ISO 8601; day-first is the Vietnamese convention.
 _FORMATS = (
@@ -35,7 +35,7 @@ def parse_timestamp(value: object, tz: ZoneInfo) -> datetime:
         raise ValueError(f"not a timestamp: {type(value).__name__} {value!r:.40}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 def _parse_string(text: str) -> datetime:

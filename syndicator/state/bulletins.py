@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from syndicator.bulletins import Bulletin
-from syndicator.ingest.clean import CleanBulletin
+from syndicator.models.bulletin import Bulletin, CleanBulletin, Known
+from syndicator.state.rows import inserted_id
 from syndicator.state.schema import bulletins
 
 _CHUNK = 500
 
 
-@dataclass(frozen=True)
-class Known:
-    """What the poll needs to know about a bulletin we already hold."""
-
-    id: int
-    source_id: str
-    content_hash: str
-    state: str
-    published_at: datetime
-    source_updated_at: datetime | None
-    source_key: str | None = None
-
-    @property
-    def key(self) -> str:
-        """The portal's own spelling of the id, to ask the portal for this row."""
-        return self.source_id if self.source_key is None else self.source_key
 
 
 _KNOWN_COLS = (bulletins.c.id, bulletins.c.source_id, bulletins.c.content_hash,
@@ -53,7 +36,7 @@ def insert(conn: sa.Connection, b: CleanBulletin, now: datetime, notify: bool,
            source_key: str | None = None) -> int:
     values = _content(b) | {"first_seen_at": now, "changed_at": now, "notify": notify,
                             "state": "public", "revision": 1, "source_key": source_key}
-    return conn.execute(bulletins.insert().values(**values)).inserted_primary_key[0]
+    return inserted_id(conn.execute(bulletins.insert().values(**values)))
 
 
 def update(conn: sa.Connection, k: Known, b: CleanBulletin, now: datetime,

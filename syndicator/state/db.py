@@ -11,9 +11,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from syndicator.dburl import create_engine, redacted
+from syndicator.config.databases import create_engine, redacted
+from syndicator.config.settings import Settings
 from syndicator.errors import StateError
-from syndicator.settings import Settings
+from syndicator.state.schema import state_values
 
 
 def state_engine(settings: Settings) -> Engine:
@@ -54,3 +55,9 @@ def check_current(engine: Engine) -> None:
 def _unreachable(engine: Engine, exc: Exception) -> str:
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
     return f"state database {redacted(str(engine.url))} is unreachable: {reason}"
+
+
+def probe(engine: Engine) -> None:
+    """Read a row of our own tables (SELECT 1 alone would not touch a SQLite file)."""
+    with engine.connect() as conn:
+        conn.execute(sa.select(state_values.c.name).limit(1)).all()

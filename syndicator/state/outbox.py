@@ -9,10 +9,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from syndicator.state.rows import inserted_id
 from syndicator.state.schema import deliveries, digest_contents, digest_runs, subscribers
 
 FINAL = ("sent", "failed", "skipped")
 _LOCKING = ("postgresql", "mysql", "mariadb")
+
+
+# Kinds of mail: a digest of a run, or a mail the pages owe a person (sent first).
+DIGEST = "digest"
+PAGE_MAILS = ("confirmation", "manage_link")
+PRIORITY_PERSON_WAITS = 0
+PRIORITY_DIGEST = 5
 
 
 @dataclass(frozen=True)
@@ -20,11 +28,22 @@ class Claimed:
     """A delivery this process holds under a lease."""
 
     id: int
-    run_id: int
+    run_id: int | None  # None: not a digest
     subscriber_id: int
-    content_id: int
+    content_id: int | None  # the digest's content; None: not a digest
     attempts: int  # including the attempt being made now
     message_id: str | None
+    kind: str = DIGEST
+    payload: dict[str, Any] | None = None
+
+
+def enqueue(conn: sa.Connection, kind: str, subscriber_id: int, now: datetime,
+            payload: dict[str, Any] | None = None,
+            priority: int = PRIORITY_PERSON_WAITS) -> int:
+    """One mail that is not a digest, due now; its delivery id."""
+    return inserted_id(conn.execute(deliveries.insert().values(
+        kind=kind, subscriber_id=subscriber_id, payload=payload, priority=priority,
+        status="pending", attempts=0, next_attempt_at=now, created_at=now, updated_at=now)))
 
 
 def due(now: datetime, retry_now: datetime | bool | None = None) -> sa.ColumnElement[bool]:
@@ -47,7 +66,8 @@ def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seco
     """Take up to `limit` due deliveries; rows another replica has locked are skipped."""
     due_now = due(now, retry_now)
     pick = (sa.select(deliveries.c.id).where(due_now)
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit))
+            .order_by(deliveries.c.priority, deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(limit))
     if conn.dialect.name in _LOCKING:
         pick = pick.with_for_update(skip_locked=True)
     ids = list(conn.scalars(pick))
@@ -59,10 +79,11 @@ def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seco
         attempts=deliveries.c.attempts + 1, updated_at=now))
     rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.run_id,
                                   deliveries.c.subscriber_id, deliveries.c.content_id,
-                                  deliveries.c.attempts, deliveries.c.message_id)
+                                  deliveries.c.attempts, deliveries.c.message_id,
+                                  deliveries.c.kind, deliveries.c.payload)
                         .where(deliveries.c.id.in_(ids), deliveries.c.lease_owner == token,
                                deliveries.c.status == "sending")
-                        .order_by(deliveries.c.id))
+                        .order_by(deliveries.c.priority, deliveries.c.id))
     return [Claimed(*r) for r in rows]
 
 
@@ -126,32 +147,20 @@ def expire_leases(conn: sa.Connection, owners: Sequence[str], now: datetime) -> 
     return done.rowcount
 
 
-def note_bounce(conn: sa.Connection, subscriber_id: int) -> int:
-    """Count a consecutive hard bounce; returns the new count."""
-    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
-                 .values(hard_bounces=subscribers.c.hard_bounces + 1))
-    return conn.scalar(sa.select(subscribers.c.hard_bounces)
-                       .where(subscribers.c.id == subscriber_id)) or 0
-
-
-def reset_bounces(conn: sa.Connection, subscriber_ids: Sequence[int]) -> None:
-    if subscriber_ids:
-        conn.execute(subscribers.update().where(subscribers.c.id.in_(list(subscriber_ids)),
-                                                subscribers.c.hard_bounces != 0)
-                     .values(hard_bounces=0))
-
-
 def listing(conn: sa.Connection, run_id: int | None, email: str | None,
             limit: int) -> list[dict[str, Any]]:
-    """The proof of what was sent: one dict per delivery, newest first."""
-    query = (sa.select(deliveries.c.id, deliveries.c.run_id, digest_runs.c.frequency,
-                       digest_runs.c.period_start, digest_runs.c.period_end,
-                       digest_contents.c.digest_id, subscribers.c.email, deliveries.c.status,
-                       deliveries.c.attempts, deliveries.c.message_id, deliveries.c.last_code,
+    """The proof of what was sent: one dict per delivery, newest first (page mails have no
+    run, period or digest)."""
+    query = (sa.select(deliveries.c.id, deliveries.c.run_id, deliveries.c.kind,
+                       digest_runs.c.frequency, digest_runs.c.period_start,
+                       digest_runs.c.period_end, digest_contents.c.digest_id,
+                       subscribers.c.email, deliveries.c.status, deliveries.c.attempts,
+                       deliveries.c.message_id, deliveries.c.last_code,
                        deliveries.c.last_reply, deliveries.c.sent_at,
                        deliveries.c.next_attempt_at, deliveries.c.created_at)
-             .join(digest_runs, digest_runs.c.id == deliveries.c.run_id)
-             .join(digest_contents, digest_contents.c.id == deliveries.c.content_id)
+             .select_from(deliveries)
+             .outerjoin(digest_runs, digest_runs.c.id == deliveries.c.run_id)
+             .outerjoin(digest_contents, digest_contents.c.id == deliveries.c.content_id)
              .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
              .order_by(deliveries.c.id.desc()).limit(limit))
     if run_id is not None:

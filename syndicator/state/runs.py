@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
+from syndicator.models.message import Digest
+from syndicator.models.run import Run
+from syndicator.state import bulletins as bulletin_store
+from syndicator.state.rows import inserted_id
 from syndicator.state.schema import deliveries, digest_contents, digest_runs, subscribers
 
 _CHUNK = 1000
-
-
-@dataclass(frozen=True)
-class Run:
-    id: int
-    frequency: str
-    period_start: datetime
-    period_end: datetime
-    status: str
-    created_at: datetime
-    completed_at: datetime | None
+AnyRow = sa.Row[*tuple[Any, ...]]  # a row of any columns
 
 
 def get_run(conn: sa.Connection, frequency: str, period_start: datetime) -> Run | None:
@@ -37,8 +31,9 @@ def run_by_id(conn: sa.Connection, run_id: int) -> Run | None:
 
 
 def latest_end(conn: sa.Connection, frequency: str) -> datetime | None:
-    return conn.scalar(sa.select(sa.func.max(digest_runs.c.period_end))
-                       .where(digest_runs.c.frequency == frequency))
+    end: datetime | None = conn.scalar(sa.select(sa.func.max(digest_runs.c.period_end))
+                                       .where(digest_runs.c.frequency == frequency))
+    return end
 
 
 def insert_run(conn: sa.Connection, frequency: str, start: datetime, end: datetime,
@@ -46,14 +41,14 @@ def insert_run(conn: sa.Connection, frequency: str, start: datetime, end: dateti
     """A new run in `composing`, or None when another process created it first."""
     try:
         with conn.begin_nested():
-            return conn.execute(digest_runs.insert().values(
+            return inserted_id(conn.execute(digest_runs.insert().values(
                 frequency=frequency, period_start=start, period_end=end, status="composing",
-                created_at=now)).inserted_primary_key[0]
+                created_at=now)))
     except sa.exc.IntegrityError:
         return None
 
 
-def audience_rows(conn: sa.Connection, frequency: str) -> Iterator[sa.Row]:
+def audience_rows(conn: sa.Connection, frequency: str) -> Iterator[AnyRow]:
     """Active, unpaused subscribers of a frequency: only what planning needs."""
     query = (sa.select(subscribers.c.id, subscribers.c.categories, subscribers.c.created_at,
                        subscribers.c.confirmed_at)
@@ -65,9 +60,9 @@ def audience_rows(conn: sa.Connection, frequency: str) -> Iterator[sa.Row]:
 
 def insert_content(conn: sa.Connection, run_id: int, digest_id: str, key: str,
                    bulletin_ids: Sequence[int], now: datetime) -> int:
-    return conn.execute(digest_contents.insert().values(
+    return inserted_id(conn.execute(digest_contents.insert().values(
         digest_id=digest_id, run_id=run_id, content_key=key, bulletin_ids=list(bulletin_ids),
-        created_at=now)).inserted_primary_key[0]
+        created_at=now)))
 
 
 def insert_deliveries(conn: sa.Connection, run_id: int, content_id: int,
@@ -104,19 +99,34 @@ def complete_finished(conn: sa.Connection, now: datetime) -> int:
     return done.rowcount
 
 
-def content(conn: sa.Connection, content_id: int) -> sa.Row | None:
+def content(conn: sa.Connection, content_id: int) -> AnyRow | None:
     return _content_where(conn, digest_contents.c.id == content_id)
 
 
-def content_by_digest_id(conn: sa.Connection, digest_id: str) -> sa.Row | None:
+def content_by_digest_id(conn: sa.Connection, digest_id: str) -> AnyRow | None:
     """A sent digest's content (for the web copy at /digests/<id>)."""
     return _content_where(conn, digest_contents.c.digest_id == digest_id)
 
 
-def _content_where(conn: sa.Connection, condition: sa.ColumnElement[bool]) -> sa.Row | None:
+def _content_where(conn: sa.Connection, condition: sa.ColumnElement[bool]) -> AnyRow | None:
     """A digest's content with its run's frequency and period."""
     query = (sa.select(digest_contents, digest_runs.c.frequency, digest_runs.c.period_start,
                        digest_runs.c.period_end)
              .join(digest_runs, digest_runs.c.id == digest_contents.c.run_id)
              .where(condition))
     return conn.execute(query).first()
+
+
+def sent_digest(conn: sa.Connection, row: AnyRow | None) -> Digest | None:
+    """A digest content row (content() or content_by_digest_id()) as it reads now: bulletins
+    withdrawn since dropped, newest first; None when none is left."""
+    if row is None:
+        return None
+    found = [b for b in bulletin_store.get_many(conn, [int(i) for i in row.bulletin_ids])
+             if b.state == "public"]
+    if not found:
+        return None
+    found.sort(key=lambda b: (b.published_at, b.id), reverse=True)
+    return Digest(digest_id=row.digest_id, frequency=row.frequency,
+                  period_start=row.period_start, period_end=row.period_end,
+                  bulletins=tuple(found))

@@ -121,15 +121,19 @@ digest_contents = sa.Table(
     sa.UniqueConstraint("run_id", "content_key"),
 )
 
-# The outbox: one row per (run, subscriber); a status machine claimed under a lease.
+# The outbox: every mail is a row, a status machine claimed under a lease. A digest is one
+# row per (run, subscriber); a page mail (confirmation, manage link) has no run or content.
 deliveries = sa.Table(
     "deliveries",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("digest_runs.id"), nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("digest_runs.id")),
     sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id"), nullable=False,
               index=True),
-    sa.Column("content_id", sa.Integer, sa.ForeignKey("digest_contents.id"), nullable=False),
+    sa.Column("content_id", sa.Integer, sa.ForeignKey("digest_contents.id")),
+    sa.Column("kind", sa.String(24), nullable=False, server_default="digest"),
+    sa.Column("payload", sa.JSON),  # what composing needs besides the subscriber
+    sa.Column("priority", sa.SmallInteger, nullable=False, server_default="5"),  # 0 first
     # pending | sending | sent | failed | skipped
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from syndicator.models.subscriber import NewSubscriber, Subscriber, email_key
+from syndicator.state.rows import inserted_id
 from syndicator.state.schema import bulletins, consent_events, subscribers
-from syndicator.subscribers.model import NewSubscriber, Subscriber, email_key
 
 
 def _from_row(row: Any) -> Subscriber:
@@ -32,6 +33,13 @@ def get(conn: sa.Connection, subscriber_id: int) -> Subscriber | None:
     return _from_row(row) if row else None
 
 
+def get_many(conn: sa.Connection, ids: Iterable[int]) -> dict[int, Subscriber]:
+    """The subscribers with these ids, by id (missing ones are absent)."""
+    wanted = sorted(set(ids))
+    rows = conn.execute(sa.select(subscribers).where(subscribers.c.id.in_(wanted)))
+    return {row.id: _from_row(row) for row in rows}
+
+
 def all_subscribers(conn: sa.Connection) -> Iterator[Subscriber]:
     for row in conn.execute(sa.select(subscribers).order_by(subscribers.c.id)):
         yield _from_row(row)
@@ -41,11 +49,11 @@ def insert(conn: sa.Connection, s: NewSubscriber, *, status: str, source: str,
            now: datetime, detail: dict[str, Any]) -> tuple[int, int]:
     """(the new subscriber's id, the id of its 'subscribed' event: the request a confirmation
     link carries)."""
-    new_id = conn.execute(subscribers.insert().values(
+    new_id = inserted_id(conn.execute(subscribers.insert().values(
         email=s.email, email_key=email_key(s.email), name=s.name, frequency=s.frequency,
         categories=list(s.categories), text_size=s.text_size, status=status,
         consent_source=source, created_at=now, updated_at=now,
-        confirmed_at=now if status == "active" else None)).inserted_primary_key[0]
+        confirmed_at=now if status == "active" else None)))
     return new_id, record(conn, new_id, "subscribed", source, now,
                           detail | _prefs(s) | {"status": status})
 
@@ -91,8 +99,8 @@ def reset_links(conn: sa.Connection, subscriber_id: int, *, source: str, now: da
     """Move the token version on, so every link mailed so far is refused; the new version."""
     conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id).values(
         token_version=subscribers.c.token_version + 1, updated_at=now))
-    version = int(conn.scalar(sa.select(subscribers.c.token_version)
-                              .where(subscribers.c.id == subscriber_id)))
+    version = int(conn.execute(sa.select(subscribers.c.token_version)
+                               .where(subscribers.c.id == subscriber_id)).scalar_one())
     record(conn, subscriber_id, "links_reset", source, now, {"token_version": version})
     return version
 
@@ -100,9 +108,8 @@ def reset_links(conn: sa.Connection, subscriber_id: int, *, source: str, now: da
 def record(conn: sa.Connection, subscriber_id: int, event: str, source: str, at: datetime,
            detail: dict[str, Any]) -> int:
     """One consent event; its id."""
-    return int(conn.execute(consent_events.insert().values(
-        subscriber_id=subscriber_id, at=at, event=event, source=source, detail=detail))
-        .inserted_primary_key[0])
+    return inserted_id(conn.execute(consent_events.insert().values(
+        subscriber_id=subscriber_id, at=at, event=event, source=source, detail=detail)))
 
 
 def event(conn: sa.Connection, subscriber_id: int, event_id: int) -> Any:
@@ -116,8 +123,9 @@ def event(conn: sa.Connection, subscriber_id: int, event_id: int) -> Any:
 def latest_event_id(conn: sa.Connection, subscriber_id: int,
                     events: tuple[str, ...]) -> int | None:
     """The id of this subscriber's newest event among `events`, or None."""
-    return conn.scalar(sa.select(sa.func.max(consent_events.c.id)).where(
+    found = conn.scalar(sa.select(sa.func.max(consent_events.c.id)).where(
         consent_events.c.subscriber_id == subscriber_id, consent_events.c.event.in_(events)))
+    return None if found is None else int(found)
 
 
 def history(conn: sa.Connection, subscriber_id: int) -> list[dict[str, Any]]:
@@ -125,6 +133,21 @@ def history(conn: sa.Connection, subscriber_id: int) -> list[dict[str, Any]]:
         consent_events.c.subscriber_id == subscriber_id).order_by(consent_events.c.id))
     return [{"at": r.at.isoformat(), "event": r.event, "source": r.source, "detail": r.detail}
             for r in rows]
+
+
+def note_bounce(conn: sa.Connection, subscriber_id: int) -> int:
+    """Count a consecutive hard bounce; returns the new count."""
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
+                 .values(hard_bounces=subscribers.c.hard_bounces + 1))
+    return conn.scalar(sa.select(subscribers.c.hard_bounces)
+                       .where(subscribers.c.id == subscriber_id)) or 0
+
+
+def reset_bounces(conn: sa.Connection, subscriber_ids: Sequence[int]) -> None:
+    if subscriber_ids:
+        conn.execute(subscribers.update().where(subscribers.c.id.in_(list(subscriber_ids)),
+                                                subscribers.c.hard_bounces != 0)
+                     .values(hard_bounces=0))
 
 
 def known_categories(conn: sa.Connection) -> list[str]:

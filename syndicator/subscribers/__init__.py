@@ -1,1 +1,1 @@
-"""Subscribers: validation, storage, the consent history, CSV import and export."""
+"""Subscribers: rules, self-service, operator verbs, consent history and personal links."""

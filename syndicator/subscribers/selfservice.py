@@ -11,11 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from syndicator.models.subscriber import NewSubscriber, Subscriber, email_key
+from syndicator.state import outbox
 from syndicator.state import subscribers as store
 from syndicator.state.schema import consent_events, subscribers
-from syndicator.subscribers.model import NewSubscriber, Subscriber, email_key
 from syndicator.subscribers.policy import confirmation_state
-from syndicator.tokens import LinkToken
+from syndicator.subscribers.tokens import LinkToken
 
 # SQLite has no row locks: one process, so a lock here makes check-then-record atomic.
 _claim_lock = threading.Lock()
@@ -29,10 +30,11 @@ class LinkGone(Exception):
 
 @dataclass(frozen=True)
 class MailOrder:
-    """A mail the pages owe someone: 'confirmation' or 'manage_link'."""
+    """A mail the pages owe someone ('confirmation' or 'manage_link'), queued in the outbox."""
 
     kind: str
     subscriber: Subscriber
+    delivery_id: int
     request: int | None = None  # confirmation: the request (consent event) its link confirms
 
 
@@ -95,12 +97,6 @@ class SelfService:
             if existing is None or self._recently_mailed(conn, existing.id, "manage_link", now):
                 return None
             return self._claim(conn, existing.id, "manage_link", now)
-
-    def mail_failed(self, order: MailOrder, reason: str, *, now: datetime) -> None:
-        """Sending failed: the address may ask again at once (the failure does not count)."""
-        with self.engine.begin() as conn:
-            store.record(conn, order.subscriber.id, f"{order.kind}_failed", "web", now,
-                         {"reason": reason[:300]})
 
     def subscriber(self, subscriber_id: int, version: int) -> Subscriber:
         with self.engine.connect() as conn:
@@ -171,8 +167,14 @@ class SelfService:
     @staticmethod
     def _claim(conn: sa.Connection, subscriber_id: int, kind: str, now: datetime,
                request: int | None = None) -> MailOrder:
+        """Record the mail in the consent history and queue it in the outbox, in the same
+        transaction: it is sent ahead of digests, retried like them, and kept as proof."""
         store.record(conn, subscriber_id, f"{kind}_sent", "web", now, {})
-        return MailOrder(kind, store.get(conn, subscriber_id), request)  # type: ignore[arg-type]
+        payload = {"request": request} if request is not None else None
+        delivery_id = outbox.enqueue(conn, kind, subscriber_id, now, payload)
+        sub = store.get(conn, subscriber_id)
+        assert sub is not None  # locked or inserted in this transaction
+        return MailOrder(kind, sub, delivery_id, request)
 
 
 def _locked_by_email(conn: sa.Connection, email: str) -> Subscriber | None:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from syndicator.health import Health
-from syndicator.settings import Settings
+from syndicator.config.settings import Settings
+from syndicator.telemetry.health import Health
 from syndicator.web import ops
 
 
-def create_app(settings: Settings, engine: Engine, health: Health) -> Starlette:
+def create_app(settings: Settings, engine: Engine, health: Health,
+               wake_sender: Callable[[], None] = lambda: None) -> Starlette:
     """Operator routes plus each feature's routes (each feature module owns its paths)."""
-    return Starlette(routes=[*ops.routes(health), *feature_routes(settings, engine)])
+    return Starlette(routes=[*ops.routes(health),
+                             *feature_routes(settings, engine, wake_sender)])
 
 
-def feature_routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
+def feature_routes(settings: Settings, engine: Engine,
+                   wake_sender: Callable[[], None]) -> list[BaseRoute]:
     """Mounting point for user-facing routes.
 
     Each feature exposes `routes(...) -> list[BaseRoute]` in its own module under
@@ -26,5 +31,5 @@ def feature_routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
     """
     from syndicator.web import digests, feeds, pages
 
-    return [*feeds.routes(settings), *pages.routes(settings, engine),
+    return [*feeds.routes(settings), *pages.routes(settings, engine, wake_sender),
             *digests.routes(settings, engine)]

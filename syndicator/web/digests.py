@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from syndicator.digests.composer import Digest, DigestComposer
-from syndicator.settings import Settings
-from syndicator.state import bulletins as bulletin_store
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
+from syndicator.models.message import Digest
 from syndicator.state import runs
 from syndicator.web.view import View
 
@@ -41,17 +41,7 @@ class DigestCopies:
         if len(digest_id) > _MAX_ID:
             return None
         with self._engine.connect() as conn:
-            row = runs.content_by_digest_id(conn, digest_id)
-            if row is None:
-                return None
-            found = bulletin_store.get_many(conn, [int(i) for i in row.bulletin_ids])
-        public = sorted((b for b in found if b.state == "public"),
-                        key=lambda b: (b.published_at, b.id), reverse=True)
-        if not public:
-            return None
-        return Digest(digest_id=digest_id, frequency=row.frequency,
-                      period_start=row.period_start, period_end=row.period_end,
-                      bulletins=tuple(public))
+            return runs.sent_digest(conn, runs.content_by_digest_id(conn, digest_id))
 
 
 def routes(settings: Settings, engine: Engine) -> list[BaseRoute]:

@@ -12,8 +12,8 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from syndicator.config.settings import Settings
 from syndicator.feeds import names
-from syndicator.settings import Settings
 
 CACHE_CONTROL = b"public, max-age=300"
 CACHE_BYTES = 64 * 1024 * 1024  # beyond this, the least recently served files are dropped

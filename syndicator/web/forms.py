@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from syndicator.subscribers.model import FREQUENCIES, TEXT_SIZES
+from syndicator.models.subscriber import FREQUENCIES, TEXT_SIZES
 
 FORM_MAX_AGE = 4 * 3600  # a form left open this long must be sent again
 HONEYPOT = "website"  # people never see this field; bots fill every field they find

@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from syndicator import metrics
-from syndicator.health import Health
+from syndicator.telemetry import metrics
+from syndicator.telemetry.health import Health
 
 _NO_STORE = {"Cache-Control": "no-store"}
 

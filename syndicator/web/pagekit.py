@@ -1,39 +1,41 @@
-"""What the subscriber pages share: settings, the service, tokens, the mailer, small helpers."""
+"""What the subscriber pages share: settings, the service, tokens, small helpers."""
 
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from syndicator.links import Links
-from syndicator.settings import Settings
+from syndicator.config.settings import Settings
+from syndicator.models.subscriber import Subscriber
 from syndicator.state import subscribers as store
-from syndicator.subscribers.model import Subscriber
+from syndicator.subscribers.links import Links
 from syndicator.subscribers.policy import SlidingWindow
 from syndicator.subscribers.selfservice import SelfService
-from syndicator.tokens import Tokens, secret_key
+from syndicator.subscribers.tokens import Tokens, secret_key
 from syndicator.web import forms
 from syndicator.web.forms import FormTokens
-from syndicator.web.mailer import PageMailer
 from syndicator.web.view import View, wants_large
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class PageKit:
     """What every page needs; secrets and mailers are built at the first request (the daemon
     migrates first)."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine,
+                 wake_sender: Callable[[], None] = lambda: None) -> None:
         self.s = settings
         self.engine = engine
+        self.wake_sender = wake_sender  # the daemon's delivery loop: a page mail is queued
         self.view = View(settings)
         sub = settings.subscriptions
         self.service = SelfService(engine, timedelta(minutes=sub.mail_interval_minutes))
@@ -50,10 +52,6 @@ class PageKit:
     @functools.cached_property
     def links(self) -> Links:
         return Links(self.s, self.tokens)
-
-    @functools.cached_property
-    def mailer(self) -> PageMailer:
-        return PageMailer(self.s, self.links)
 
     def _categories(self) -> list[str]:
         with self.engine.connect() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -14,18 +15,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from syndicator import metrics
-from syndicator.settings import Settings
-from syndicator.subscribers.model import TEXT_SIZES, InvalidField, Subscriber, build
+from syndicator.config.settings import Settings
+from syndicator.models.subscriber import TEXT_SIZES, Subscriber
+from syndicator.subscribers.rules import InvalidField, build
 from syndicator.subscribers.selfservice import Confirmation, LinkGone
-from syndicator.tokens import InvalidToken, LinkToken
+from syndicator.subscribers.tokens import InvalidToken, LinkToken
+from syndicator.telemetry import metrics
 from syndicator.web.forms import SubscriberFields
-from syndicator.web.pagekit import PageKit, now as _now
+from syndicator.web.pagekit import PageKit
+from syndicator.web.pagekit import now as _now
 from syndicator.web.signup import SignupPages
 
 log = structlog.get_logger(__name__)
 PAGE_METHODS = ["GET", "POST"]
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"  # RFC 8058 section 3.2
+# A personal page's handler: (request, the POSTed form or None, the link token, its content).
+Handler = Callable[[Request, FormData | None, str, LinkToken], Awaitable[Response]]
 
 
 class _Link(Exception):
@@ -48,7 +53,7 @@ class PersonalPages(PageKit):
     async def unsubscribe(self, request: Request) -> Response:
         return await self._personal(request, "unsubscribe", self._unsubscribe)
 
-    async def _personal(self, request: Request, purpose: str, handler: Any) -> Response:
+    async def _personal(self, request: Request, purpose: str, handler: Handler) -> Response:
         token = request.path_params["token"]
         form = None
         if request.method == "POST":
@@ -177,9 +182,12 @@ def _fields_of(sub: Subscriber) -> SubscriberFields:
                             paused=sub.paused)
 
 
-def routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
-    """The subscriber pages, to mount in the daemon's app."""
-    signup, pages = SignupPages(settings, engine), PersonalPages(settings, engine)
+def routes(settings: Settings, engine: Engine,
+           wake_sender: Callable[[], None] = lambda: None) -> list[BaseRoute]:
+    """The subscriber pages, to mount in the daemon's app; `wake_sender` is called when a
+    page queued a mail."""
+    signup = SignupPages(settings, engine, wake_sender)
+    pages = PersonalPages(settings, engine, wake_sender)
     return [
         Route("/subscribe", signup.subscribe, methods=PAGE_METHODS),
         Route("/manage", signup.manage, methods=PAGE_METHODS),

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from syndicator import metrics
-from syndicator.subscribers.model import InvalidField, build, normalize_email
 from syndicator.subscribers.policy import domain_allowed
+from syndicator.subscribers.rules import InvalidField, build, normalize_email
 from syndicator.subscribers.selfservice import MailOrder
+from syndicator.telemetry import metrics
 from syndicator.web import forms
 from syndicator.web.forms import SubscriberFields
-from syndicator.web.pagekit import PageKit, now as _now
+from syndicator.web.pagekit import PageKit
+from syndicator.web.pagekit import now as _now
 
 log = structlog.get_logger(__name__)
 
@@ -125,19 +125,10 @@ class SignupPages(PageKit):
                               errors=errors, form_token=self.forms.make("manage"))
 
     def _mail_later(self, order: MailOrder | None, response: Response) -> Response:
+        """The mail waits in the outbox (queued with the request); the sender is woken."""
         if order is not None:
-            response.background = BackgroundTask(self._send, order)
+            self.wake_sender()
         return response
-
-    async def _send(self, order: MailOrder) -> None:
-        try:
-            problem = await self.mailer.send(order)
-        except Exception as exc:  # a template or config fault must not lose the record
-            log.exception("pages.mail_error", kind=order.kind)
-            problem = type(exc).__name__
-        metrics.page_mail(order.kind, problem is None)
-        if problem is not None:
-            await run_in_threadpool(self.service.mail_failed, order, problem, now=_now())
 
 
 def _count(order: MailOrder | None, action: str) -> None:

@@ -6,7 +6,7 @@ import functools
 
 from jinja2 import Environment
 
-from syndicator.digests.templates import build_environment
+from syndicator.compose.templates import build_environment
 
 
 @functools.lru_cache(maxsize=1)

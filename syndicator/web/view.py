@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from syndicator.digests import variants
-from syndicator.settings import Settings
-from syndicator.text import one_line
+from syndicator.compose import variants
+from syndicator.config.settings import Settings
+from syndicator.models.text import one_line
 from syndicator.web.templates import environment
 
 # Personal pages: never cached, never indexed, never leak their token in a Referer.
@@ -42,7 +42,7 @@ class View:
                         "contact": settings.site.contact,
                         "mail_interval_minutes": settings.subscriptions.mail_interval_minutes}
         messages = self._env.get_template("messages.j2").make_module(self._common)
-        self.consent_text = one_line(str(messages.consent_text()))
+        self.consent_text = one_line(str(cast(Any, messages).consent_text()))
         self.consent_version = hashlib.sha256(self.consent_text.encode()).hexdigest()[:16]
 
     def consent(self) -> dict[str, str]:

@@ -88,7 +88,7 @@ class Daemon:
             self.proc.kill()
             self.proc.wait()
             raise AssertionError(f"daemon still running {timeout} s after {sig!r}:\n"
-                                 + self.logs_text()[-4000:])
+                                 + self.logs_text()[-4000:]) from None
         return code, time.monotonic() - start
 
     def kill(self) -> None:

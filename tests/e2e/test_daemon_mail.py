@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,11 @@ import feedparser
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.daemon import Daemon, cli, clean_env, free_port
+from tests.e2e.daemon import Daemon, clean_env, cli, free_port
 from tests.integration.smtp_server import FaultyHandler, SmtpServer
 from tests.portal import Portal
 
-pytest.importorskip("syndicator.digests.composer", reason="email composer not merged yet")
+pytest.importorskip("syndicator.compose.composer", reason="email composer not merged yet")
 
 IMMEDIATE = "vanphong@ubnd-babe.example"  # the demo's immediate subscriber
 TITLE = "Thông báo tuyển dụng công chức năm 2027 (kiểm thử)"
@@ -96,7 +96,7 @@ def _publish(tmp_path: Path, bulletin_id: int) -> float:
     """Insert a published bulletin the way the portal's CMS would; returns when it committed."""
     portal = Portal(f"sqlite:///{tmp_path / 'var' / 'portal.db'}")
     portal.insert(bulletin_id, title=TITLE, category="Công chức, viên chức",
-                  published_at=datetime.now(timezone.utc))
+                  published_at=datetime.now(UTC))
     portal.engine.dispose()
     return time.time()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from syndicator.dburl import create_engine
+from syndicator.config.databases import create_engine
 from tests.conftest import _scratch_database, server_or_skip
-from tests.e2e.daemon import Daemon, cli, clean_env, free_port
+from tests.e2e.daemon import Daemon, clean_env, cli, free_port
 
 pytestmark = pytest.mark.postgres
 

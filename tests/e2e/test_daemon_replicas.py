@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import _scratch_database
-from tests.e2e.daemon import Daemon, cli, clean_env, free_port
+from tests.e2e.daemon import Daemon, clean_env, cli, free_port
 from tests.e2e.test_daemon_mail import IMMEDIATE, TITLE, TimedHandler, _feed_titles, _publish
 from tests.integration.smtp_server import SmtpServer
 

@@ -1,10 +1,12 @@
-"""The delivery verbs as an operator runs them: demo, poll, deliver, digest run, deliveries, check."""
+"""The delivery verbs as an operator runs them: demo, poll, deliver, digest run, deliveries,
+check."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from datetime import UTC
 from email import message_from_bytes
 from pathlib import Path
 
@@ -78,17 +80,17 @@ def test_check_and_run_refuse_a_dkim_key_that_cannot_sign(tmp_path: Path) -> Non
 
 def test_sqlite_refuses_a_second_sender_but_keeps_the_run(tmp_path: Path) -> None:
     import os
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from syndicator.dburl import create_engine
-    from syndicator.delivery.leases import PLACE, SENDER_LEASE
+    from syndicator.config.databases import create_engine
+    from syndicator.state.leases import PLACE, SENDER, key
     from syndicator.state.values import set_value
 
     assert cli(tmp_path, "demo").returncode == 0
     engine = create_engine(f"sqlite:///{tmp_path / 'var/syndicator.db'}", "database.url")
     busy = f"{PLACE}:{os.getpid()}:other"  # this test process: alive
     with engine.begin() as conn:
-        set_value(conn, SENDER_LEASE, f"{busy}|{datetime.now(timezone.utc).timestamp() + 600}")
+        set_value(conn, key(SENDER), f"{busy}|{datetime.now(UTC).timestamp() + 600}")
     engine.dispose()
     run = cli(tmp_path, "digest", "run", "--frequency", "weekly")
     assert run.returncode == 0 and "queued; not sending now" in run.stdout, run.stderr

@@ -6,7 +6,7 @@ import email
 import email.policy
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -41,7 +41,7 @@ def test_preview_html_to_stdout_falls_back_to_the_newest(workdir: Path) -> None:
 
 
 def test_preview_of_the_period_just_polled_writes_an_eml(workdir: Path) -> None:
-    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     out = workdir / "daily-large.eml"
     done = run(workdir, "preview", "--frequency", "daily", "--large-text", "--now", tomorrow,
                "--out", str(out))

@@ -8,7 +8,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import REPO
-from tests.support.browser import AXE, chromium
-from tests.e2e.daemon import Daemon, cli, clean_env, free_port
+from tests.e2e.daemon import Daemon, clean_env, cli, free_port
 from tests.integration.smtp_server import FaultyHandler, SmtpServer
 from tests.portal import Portal
+from tests.support.browser import AXE, chromium
 
 pytestmark = pytest.mark.browser
 
@@ -134,7 +134,8 @@ def test_a_person_subscribes_confirms_reads_large_and_unsubscribes(
         visit.check("preferences")
         page.get_by_role("navigation", name="Cỡ chữ của trang").get_by_role(
             "link", name="Lớn").click()
-        expect(page.get_by_role("link", name="Lớn", exact=True)).to_have_attribute("aria-current", "true")
+        expect(page.get_by_role("link", name="Lớn", exact=True)).to_have_attribute(
+            "aria-current", "true")
         assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 24
         visit.check("preferences-large-page")
         page.get_by_label("Cỡ chữ lớn, dễ đọc hơn").check()
@@ -144,7 +145,7 @@ def test_a_person_subscribes_confirms_reads_large_and_unsubscribes(
 
         portal = Portal(f"sqlite:///{tmp_path / 'var' / 'portal.db'}")
         portal.insert(9101, title=TITLE, category="Cải cách hành chính",
-                      published_at=datetime.now(timezone.utc))
+                      published_at=datetime.now(UTC))
         portal.engine.dispose()
         daemon.wait_for("the large-text digest", lambda: any(
             TITLE in _body(m, "plain") for m in _mails_to(handler, ADDRESS)))

@@ -14,9 +14,9 @@ SCRIPT = """
 import email, email.policy, sys
 from datetime import datetime, timezone
 import syndicator
-from syndicator.digests import templates
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose import templates
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.support.digests import digest, recipient
 assert syndicator.__file__.startswith(sys.argv[1]), syndicator.__file__
 assert not (templates.REPO_TEMPLATES / "email").is_dir(), "the repository's templates are in reach"

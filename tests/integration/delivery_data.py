@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -11,7 +11,7 @@ from syndicator.state.schema import bulletins, subscribers
 from syndicator.state.values import set_value
 
 _ids = itertools.count(1)
-UTC = timezone.utc
+UTC = UTC
 
 
 def add_bulletin(engine: sa.Engine, seen: datetime, category: str = "Thông báo",

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from syndicator.delivery import service
-from syndicator.delivery.retry import with_retries
-from syndicator.settings import Settings
+from syndicator.config.settings import Settings
+from syndicator.delivery import send
+from syndicator.planning import due
 from syndicator.state import outbox
+from syndicator.state.conflicts import with_retries
 from syndicator.state.schema import deliveries
 
 from .delivery_data import add_bulletin, add_subscribers
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
 
 def queue(engine: sa.Engine, count: int) -> None:
     add_bulletin(engine, datetime(2026, 11, 24, 12, tzinfo=UTC))
     add_subscribers(engine, count)
-    service.run_digest(Settings(), engine, "daily", NOW)
+    due.run_digest(Settings(), engine, "daily", NOW)
 
 
 def test_claim_lease_expiry_and_release(state: sa.Engine) -> None:
@@ -52,7 +53,7 @@ def test_concurrent_claimers_never_share_a_delivery(server_state: sa.Engine) -> 
     queue(state, 300)
     taken: dict[str, list[int]] = {}
 
-    engine = service.sender_engine(state)  # as senders run it (READ COMMITTED on MariaDB)
+    engine = send.sender_engine(state)  # as senders run it (READ COMMITTED on MariaDB)
 
     def claim_once(name: str) -> list[outbox.Claimed]:
         with engine.begin() as conn:
@@ -72,7 +73,7 @@ def test_concurrent_claimers_never_share_a_delivery(server_state: sa.Engine) -> 
     def guarded(name: str) -> None:
         try:
             claimer(name)
-        except BaseException as exc:  # a dead thread must fail the test, not shrink it
+        except BaseException as exc:  # noqa: BLE001 - a dead thread must fail the test
             errors.append(exc)
 
     threads = [threading.Thread(target=guarded, args=(f"t{i}",)) for i in range(4)]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.support.digests import digest, parse, recipient
 from tests.support.pages import Site, make_site
 
@@ -21,7 +21,7 @@ DATE = datetime(2026, 12, 5, 0, 5, tzinfo=UTC)
 
 @pytest.fixture
 def lite(sqlite_url: str, tmp_path: Path) -> Site:
-    from syndicator.dburl import create_engine
+    from syndicator.config.databases import create_engine
     from syndicator.state.db import upgrade
 
     engine: sa.Engine = create_engine(sqlite_url, "database.url")

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from syndicator.state.schema import deliveries, subscribers
 from .delivery_data import add_bulletin, add_subscribers
 from .smtp_server import FaultyHandler, SmtpServer
 
-UTC = timezone.utc
+UTC = UTC
 IN_PERIOD = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 NOW_ARG = "2026-11-25T08:00:00+07:00"
 COUNT = 240
@@ -51,7 +51,7 @@ def write_config(tmp: Path, db_url: str, port: int, rate: float) -> Path:
 
 
 def prepare(db_url: str, count: int = COUNT) -> sa.Engine:
-    from syndicator.dburl import create_engine
+    from syndicator.config.databases import create_engine
     from syndicator.state.db import upgrade
 
     engine = create_engine(db_url, "database.url")

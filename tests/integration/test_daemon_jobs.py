@@ -7,11 +7,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from syndicator.health import Health
-from syndicator.jobs import Jobs
-from syndicator.settings import Settings
+from syndicator.config.settings import Settings
+from syndicator.runtime.jobs import Jobs
 from syndicator.state.db import state_engine, upgrade
 from syndicator.state.schema import bulletins
+from syndicator.telemetry.health import Health
 from tests.portal import Portal
 
 

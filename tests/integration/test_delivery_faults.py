@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +13,17 @@ import pytest
 import sqlalchemy as sa
 import structlog.testing
 
-from syndicator.delivery import service
-from syndicator.delivery.leases import PLACE, SENDER_LEASE
-from syndicator.settings import Settings
+from syndicator.config.settings import Settings
+from syndicator.delivery import send
+from syndicator.planning import due
+from syndicator.state.leases import PLACE, SENDER, key
 from syndicator.state.schema import deliveries, digest_runs, subscribers
 from syndicator.state.values import set_value
 
 from .delivery_data import add_bulletin, add_subscriber
 from .smtp_server import FaultyHandler, Refusing, SmtpServer
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 IN_PERIOD = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 FAULTS = {"t451@example.gov.vn": ["451"], "t452@example.gov.vn": ["452", "452"],
@@ -52,7 +53,7 @@ def seed(engine: sa.Engine) -> None:
 async def deliver_until_done(settings: Settings, engine: sa.Engine, rounds: int = 8) -> list[Any]:
     reports = []
     for _ in range(rounds):
-        reports.append(await service.deliver_due(settings, engine, asyncio.Event(),
+        reports.append(await send.deliver_due(settings, engine, asyncio.Event(),
                                                  retry_now=True))
         with engine.connect() as conn:
             open_ = conn.scalar(sa.select(sa.func.count()).where(
@@ -75,7 +76,7 @@ async def test_faults_lose_nothing_and_duplicate_only_a_lost_250(state: sa.Engin
     handler = FaultyHandler(plan={k: list(v) for k, v in FAULTS.items()}, hang_seconds=5)
     with SmtpServer(handler) as server:
         settings = settings_for(server.port, tmp_path)
-        run = service.run_digest(settings, state, "daily", NOW)
+        run = due.run_digest(settings, state, "daily", NOW)
         assert run.deliveries == len(GOOD) + len(FAULTS)
         await deliver_until_done(settings, state)
     got = handler.by_rcpt()
@@ -104,14 +105,14 @@ async def test_run_is_not_complete_while_a_delivery_waits_for_retry(state: sa.En
     handler = FaultyHandler(plan={"t451@example.gov.vn": ["451"]})
     with SmtpServer(handler) as server:
         settings = settings_for(server.port, tmp_path, retry_delays=[3600])
-        service.run_digest(settings, state, "daily", NOW)
-        report = await service.deliver_due(settings, state, asyncio.Event())
+        due.run_digest(settings, state, "daily", NOW)
+        report = await send.deliver_due(settings, state, asyncio.Event())
         assert (report.sent, report.retried) == (1, 1)
         with state.connect() as conn:
             assert conn.scalar(sa.select(digest_runs.c.status)) == "sending"
         # Not due yet: a plain round sends nothing; --retry-now does.
-        assert (await service.deliver_due(settings, state, asyncio.Event())).sent == 0
-        assert (await service.deliver_due(settings, state, asyncio.Event(), True)).sent == 1
+        assert (await send.deliver_due(settings, state, asyncio.Event())).sent == 0
+        assert (await send.deliver_due(settings, state, asyncio.Event(), True)).sent == 1
     with state.connect() as conn:
         assert conn.scalar(sa.select(digest_runs.c.status)) == "complete"
 
@@ -121,8 +122,8 @@ async def test_421_at_connect_stops_the_round_and_loses_nothing(state: sa.Engine
     seed(state)
     with Refusing() as refusing:
         settings = settings_for(refusing.port, tmp_path)
-        service.run_digest(settings, state, "daily", NOW)
-        report = await service.deliver_due(settings, state, asyncio.Event(), retry_now=True)
+        due.run_digest(settings, state, "daily", NOW)
+        report = await send.deliver_due(settings, state, asyncio.Event(), retry_now=True)
     assert report.unreachable and report.sent == 0
     assert refusing.connections <= settings.smtp.connections  # no hammering a refusing server
     with state.connect() as conn:
@@ -141,8 +142,8 @@ async def test_consecutive_hard_bounces_suspend_the_subscriber(state: sa.Engine,
     handler = FaultyHandler(plan={"b550@example.gov.vn": ["550"]})
     with SmtpServer(handler) as server:
         settings = settings_for(server.port, tmp_path, bounce_threshold=1)
-        service.run_digest(settings, state, "daily", NOW)
-        await service.deliver_due(settings, state, asyncio.Event())
+        due.run_digest(settings, state, "daily", NOW)
+        await send.deliver_due(settings, state, asyncio.Event())
     with state.connect() as conn:
         row = conn.execute(sa.select(subscribers).where(subscribers.c.id == sid)).one()
     assert (row.status, row.hard_bounces) == ("bounced", 1)
@@ -166,8 +167,8 @@ async def test_graceful_stop_releases_unstarted_claims(state: sa.Engine, tmp_pat
     handler = StopAfter()
     with SmtpServer(handler) as server:
         settings = settings_for(server.port, tmp_path, lease_seconds=600)
-        service.run_digest(settings, state, "daily", NOW)
-        report = await service.deliver_due(settings, state, stop)
+        due.run_digest(settings, state, "daily", NOW)
+        report = await send.deliver_due(settings, state, stop)
         assert report.stopped and report.released > 0 and report.sent < 60
         with state.connect() as conn:
             assert conn.scalar(sa.select(sa.func.count()).where(
@@ -185,9 +186,9 @@ async def test_file_transport_allowlist_and_retry_overwrites(state: sa.Engine,
     settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail"),
                               "allow_only": ["*@allowed.gov.vn"]},
                         security={"secret_key": "k" * 32})
-    service.run_digest(settings, state, "daily", NOW)
+    due.run_digest(settings, state, "daily", NOW)
     with structlog.testing.capture_logs() as logged:
-        report = await service.deliver_due(settings, state, asyncio.Event())
+        report = await send.deliver_due(settings, state, asyncio.Event())
     assert (report.sent, report.skipped) == (1, 1)
     held = [e for e in logged if e["event"] == "delivery.held_back"]
     assert [e["recipient"] for e in held] == ["b@elsewhere.example"]  # logged, not sent
@@ -199,7 +200,7 @@ async def test_file_transport_allowlist_and_retry_overwrites(state: sa.Engine,
     # A retry of the same delivery writes the same file name: no duplicate file.
     with state.begin() as conn:
         conn.execute(deliveries.update().values(status="pending"))
-    await service.deliver_due(settings, state, asyncio.Event())
+    await send.deliver_due(settings, state, asyncio.Event())
     assert sorted((tmp_path / "mail").glob("*.eml")) == files
     assert files[0].name == rows["a@allowed.gov.vn"].message_id.strip("<>").split("@")[0] + ".eml"
 
@@ -212,30 +213,30 @@ async def test_withdrawn_bulletins_are_dropped_before_sending(state: sa.Engine,
     add_subscriber(state, "a@example.gov.vn")
     settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail")},
                         security={"secret_key": "k" * 32})
-    service.run_digest(settings, state, "daily", NOW)
+    due.run_digest(settings, state, "daily", NOW)
     with state.begin() as conn:
         conn.execute(bulletins.update().where(bulletins.c.id == only).values(state="withdrawn"))
-    report = await service.deliver_due(settings, state, asyncio.Event())
+    report = await send.deliver_due(settings, state, asyncio.Event())
     assert (report.sent, report.skipped) == (0, 1)
     assert not list((tmp_path / "mail").glob("*.eml"))
 
 
 async def test_second_sqlite_sender_is_refused(sqlite_url: str, tmp_path: Path) -> None:
-    from syndicator.dburl import create_engine
+    from syndicator.config.databases import create_engine
     from syndicator.state.db import upgrade
 
     engine = create_engine(sqlite_url, "database.url")
     upgrade(engine)
     alive = f"{PLACE}:{os.getppid()}:abcd"  # a live process on this host
     with engine.begin() as conn:
-        set_value(conn, SENDER_LEASE, f"{alive}|{datetime.now(UTC).timestamp() + 300}")
+        set_value(conn, key(SENDER), f"{alive}|{datetime.now(UTC).timestamp() + 300}")
     settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail")})
-    with pytest.raises(service.SenderBusy, match="one sender"):
-        await service.deliver_due(settings, engine, asyncio.Event())
+    with pytest.raises(send.SenderBusy, match="one sender"):
+        await send.deliver_due(settings, engine, asyncio.Event())
     dead = f"{PLACE}:999999:abcd"  # no such pid: a crashed sender
     with engine.begin() as conn:
-        set_value(conn, SENDER_LEASE, f"{dead}|{datetime.now(UTC).timestamp() + 300}")
-    await service.deliver_due(settings, engine, asyncio.Event())
+        set_value(conn, key(SENDER), f"{dead}|{datetime.now(UTC).timestamp() + 300}")
+    await send.deliver_due(settings, engine, asyncio.Event())
     engine.dispose()
 
 
@@ -250,8 +251,8 @@ async def test_dkim_signature_covers_list_unsubscribe_and_verifies(state: sa.Eng
                               "dkim_selector": "test",
                               "dkim_private_key": (data_dir / "dkim-test-key.pem").read_text()},
                         security={"secret_key": "k" * 32})
-    service.run_digest(settings, state, "daily", NOW)
-    assert (await service.deliver_due(settings, state, asyncio.Event())).sent == 1
+    due.run_digest(settings, state, "daily", NOW)
+    assert (await send.deliver_due(settings, state, asyncio.Event())).sent == 1
     message = next((tmp_path / "mail").glob("*.eml")).read_bytes()
     public = (data_dir / "dkim-test-key.pub.b64").read_text().strip()
     txt = f"v=DKIM1; k=rsa; p={public}".encode()
@@ -264,7 +265,7 @@ async def test_dkim_signature_covers_list_unsubscribe_and_verifies(state: sa.Eng
 
 async def test_a_message_that_cannot_be_composed_does_not_stop_the_others(
         state: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from syndicator.digests.composer import DigestComposer
+    from syndicator.compose.composer import DigestComposer
 
     add_bulletin(state, IN_PERIOD)
     add_subscriber(state, "broken@example.gov.vn")
@@ -280,10 +281,10 @@ async def test_a_message_that_cannot_be_composed_does_not_stop_the_others(
     settings = Settings(mail={"transport": "file", "outbox_dir": str(tmp_path / "mail")},
                         delivery={"max_attempts": 2, "retry_delays": [0]},
                         security={"secret_key": "k" * 32})
-    service.run_digest(settings, state, "daily", NOW)
-    first = await service.deliver_due(settings, state, asyncio.Event())
+    due.run_digest(settings, state, "daily", NOW)
+    first = await send.deliver_due(settings, state, asyncio.Event())
     assert (first.sent, first.retried) == (1, 1)
-    second = await service.deliver_due(settings, state, asyncio.Event())
+    second = await send.deliver_due(settings, state, asyncio.Event())
     assert second.failed == 1
     row = delivery_rows(state)["broken@example.gov.vn"]
     assert row.status == "failed" and "template bug" in row.last_reply
@@ -311,9 +312,9 @@ async def test_stop_cuts_a_hung_transaction_after_the_grace_period(
         settings = settings_for(server.port, tmp_path, lease_seconds=120)
         settings = settings.model_copy(update={"smtp": settings.smtp.model_copy(
             update={"timeout": 30})})
-        service.run_digest(settings, state, "daily", NOW)
+        due.run_digest(settings, state, "daily", NOW)
         started = time.monotonic()
-        report = await service.deliver_due(settings, state, stop)
+        report = await send.deliver_due(settings, state, stop)
         assert time.monotonic() - started < 6 and report.stopped and report.retried == 1
     row = delivery_rows(state)["hang@example.gov.vn"]
     assert (row.status, row.attempts) == ("pending", 1)
@@ -326,9 +327,9 @@ async def test_retry_now_retries_each_delivery_once_per_round(state: sa.Engine,
     handler = FaultyHandler(plan={"t451@example.gov.vn": ["451", "451", "451"]})
     with SmtpServer(handler) as server:
         settings = settings_for(server.port, tmp_path, retry_delays=[3600])
-        service.run_digest(settings, state, "daily", NOW)
-        first = await service.deliver_due(settings, state, asyncio.Event(), retry_now=True)
-        second = await service.deliver_due(settings, state, asyncio.Event(), retry_now=True)
+        due.run_digest(settings, state, "daily", NOW)
+        first = await send.deliver_due(settings, state, asyncio.Event(), retry_now=True)
+        second = await send.deliver_due(settings, state, asyncio.Event(), retry_now=True)
     assert (first.retried, second.retried) == (1, 1)
     assert delivery_rows(state)["t451@example.gov.vn"].attempts == 2
 
@@ -342,7 +343,7 @@ async def test_an_idn_domain_is_sent_in_its_ascii_form_and_stalls_nothing(
     handler = FaultyHandler()
     with SmtpServer(handler) as server:
         settings = settings_for(server.port, tmp_path)  # 3 connections: 4 IDN > connections
-        service.run_digest(settings, state, "daily", NOW)
+        due.run_digest(settings, state, "daily", NOW)
         reports = await asyncio.wait_for(deliver_until_done(settings, state, rounds=2), 60)
     assert reports[0].sent == len(idn) + len(GOOD) and not reports[0].errors
     got = set(handler.by_rcpt())
@@ -359,7 +360,7 @@ async def test_a_claim_never_outlives_its_lease_in_the_queue(sqlite_url: str,
     """A server slower than the lease allows for a whole batch: claims that waited too long
     are given back and claimed afresh, never sent on an expired lease (a second sender, or
     this one, could hold it by then): each subscriber gets exactly one message."""
-    from syndicator.dburl import create_engine
+    from syndicator.config.databases import create_engine
     from syndicator.state.db import upgrade
 
     engine = create_engine(sqlite_url, "database.url")
@@ -373,7 +374,7 @@ async def test_a_claim_never_outlives_its_lease_in_the_queue(sqlite_url: str,
         settings = settings_for(server.port, tmp_path, lease_seconds=10)
         settings = settings.model_copy(update={"smtp": settings.smtp.model_copy(
             update={"connections": 1})})
-        service.run_digest(settings, engine, "daily", NOW)
+        due.run_digest(settings, engine, "daily", NOW)
         reports = await deliver_until_done(settings, engine, rounds=4)
     got = handler.by_rcpt()
     assert sorted(got) == sorted(emails)

@@ -4,22 +4,23 @@ bounces, and subscribers who change their mind between a run and its sending."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from syndicator import metrics
-from syndicator.delivery import service
+from syndicator.delivery import send
+from syndicator.planning import due
 from syndicator.state import subscribers as subscriber_store
 from syndicator.state.schema import deliveries, subscribers
+from syndicator.telemetry import metrics
 
 from .delivery_data import add_bulletin, add_subscriber
 from .smtp_server import FaultyHandler, SmtpServer
 from .test_delivery_faults import IN_PERIOD, NOW, delivery_rows, settings_for
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _count(result: str) -> float:
@@ -29,7 +30,7 @@ def _count(result: str) -> float:
 
 
 async def _round(settings: Any, engine: sa.Engine) -> Any:
-    return await service.deliver_due(settings, engine, asyncio.Event(), retry_now=True)
+    return await send.deliver_due(settings, engine, asyncio.Event(), retry_now=True)
 
 
 async def test_a_recipient_that_always_defers_follows_the_schedule_then_fails(
@@ -40,7 +41,7 @@ async def test_a_recipient_that_always_defers_follows_the_schedule_then_fails(
     failed_before = _count("failed")
     with SmtpServer(handler) as server:
         settings = settings_for(server.port, tmp_path, retry_delays=[60, 600], max_attempts=3)
-        service.run_digest(settings, state, "daily", NOW)
+        due.run_digest(settings, state, "daily", NOW)
         waits = []
         for _ in range(3):
             started = datetime.now(UTC)
@@ -68,7 +69,7 @@ async def test_hard_bounces_suspend_only_when_consecutive(state: sa.Engine,
         for day in range(len(plan)):
             seen = IN_PERIOD + timedelta(days=day)
             add_bulletin(state, seen)
-            service.run_digest(settings, state, "daily", NOW + timedelta(days=day))
+            due.run_digest(settings, state, "daily", NOW + timedelta(days=day))
             await _round(settings, state)
             with state.connect() as conn:
                 statuses.append((subscriber_store.get(conn, sub).status,
@@ -91,7 +92,7 @@ async def test_who_leaves_after_the_run_was_made_gets_nothing(state: sa.Engine,
                                                        "pauses@example.gov.vn")})
     with SmtpServer(handler) as server:
         settings = settings_for(server.port, tmp_path)
-        run = service.run_digest(settings, state, "daily", NOW)
+        run = due.run_digest(settings, state, "daily", NOW)
         assert run.deliveries == 3
         await _round(settings, state)
         now = datetime.now(UTC)

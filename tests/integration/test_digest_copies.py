@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,9 +14,9 @@ with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx still wor
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from syndicator.config.settings import Settings
 from syndicator.demo.seed import seed
-from syndicator.services import poll_once
-from syndicator.settings import Settings
+from syndicator.runtime.poll import poll_once
 from syndicator.state.bulletins import withdraw
 from syndicator.state.schema import bulletins, digest_contents
 from syndicator.web import digests
@@ -68,7 +68,7 @@ def test_withdrawn_bulletins_leave_the_web_copy(state: sa.Engine, tmp_path: Path
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _paragraph_sizes(html: str) -> list[int]:

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from syndicator.delivery import service
+from syndicator.config.settings import Settings
+from syndicator.delivery import send
 from syndicator.delivery.transport import SmtpTransport
-from syndicator.settings import Settings
+from syndicator.planning import due
 from tests.support.sizes import LEAD, TITLE, transmitted_html
 
 from .delivery_data import add_bulletin, add_subscriber
@@ -72,8 +73,8 @@ async def test_digests_as_transmitted(state: sa.Engine, tmp_path: Path, n: int,
     handler = Handler(eightbit)
     with SmtpServer(handler) as server:
         settings = settings_for(server.port, tmp_path)
-        service.run_digest(settings, state, "daily", NOW)
-        report = await service.deliver_due(settings, state, asyncio.Event())
+        due.run_digest(settings, state, "daily", NOW)
+        report = await send.deliver_due(settings, state, asyncio.Event())
     assert report.sent == 2 and len(handler.received) == 2
     for got, options in zip(handler.received, handler.mail_options, strict=True):
         cte, body = transmitted_html(got.data)

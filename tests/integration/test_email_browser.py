@@ -6,14 +6,14 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.conftest import REPO
 from tests.support.browser import AXE, chromium
 from tests.support.digests import bulletin, digest, recipient
@@ -83,7 +83,7 @@ def sample_html(large: bool) -> str:
     return html_part(composer.message(
         digest(bulletins=items), recipient(large=large),
         message_id="<browser@syndicator.example>",
-        date=datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)))
+        date=datetime(2023, 11, 27, 0, 5, tzinfo=UTC)))
 
 
 
@@ -146,7 +146,7 @@ def test_web_copy_reads_well_at_320(browser: Any) -> None:
                                         ("manage_link", True)])
 def test_transactional_mail_reads_well(browser: Any, kind: str, large: bool) -> None:
     composer, r = DigestComposer(Settings()), recipient(large=large)
-    when = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+    when = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
     raw = (composer.confirmation(r, confirm_url="http://127.0.0.1:8080/confirm/t.1",
                                  message_id="<c@x>", date=when) if kind == "confirmation"
            else composer.notice(r, kind, message_id="<n@x>", date=when))
@@ -162,7 +162,7 @@ def test_size_guarded_digest_reads_well(browser: Any) -> None:
     items = tuple(bulletin(i, summary=lead) for i in range(1, 61))
     raw = DigestComposer(Settings()).message(
         digest(bulletins=items, digest_id="guard"), recipient(large=True),
-        message_id="<g@x>", date=datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc))
+        message_id="<g@x>", date=datetime(2023, 11, 27, 0, 5, tzinfo=UTC))
     html = html_part(raw)
     assert len(html.encode("utf-8")) < 100_000 and "Các tin khác" in html
     m, violations = _measure_at_320(browser, html, enhanced=True)

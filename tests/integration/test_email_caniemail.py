@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.conftest import REPO, REQUIRE
 from tests.support.digests import digest, parse, recipient
 from tests.support.sizes import long_bulletins

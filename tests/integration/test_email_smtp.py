@@ -6,14 +6,14 @@ import asyncio
 import email
 import email.policy
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import aiosmtplib
 from aiosmtpd.controller import Controller
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.support.digests import bulletin, digest, recipient
 
 
@@ -42,7 +42,7 @@ async def test_digest_bytes_arrive_byte_for_byte() -> None:
         r = recipient(name="Phòng Nội vụ huyện Chợ Đồn")
         raw = DigestComposer(Settings()).message(
             digest(bulletins=(dotted, bulletin(2))), r, message_id="<smtp.1@syndicator.example>",
-            date=datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc))
+            date=datetime(2023, 11, 27, 0, 5, tzinfo=UTC))
         errors, _ = await asyncio.wait_for(aiosmtplib.send(
             raw, sender="bantin@sonoivu.backan.example", recipients=[r.email],
             hostname="127.0.0.1", port=port, start_tls=False, use_tls=False), timeout=60)

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from lxml import etree
 
+from syndicator.config.settings import Settings
+from syndicator.feeds.directory import build_all
 from syndicator.feeds.model import entry_id
-from syndicator.feeds.service import build_all
-from syndicator.settings import Settings
 from syndicator.state import bulletins as store
 from tests.feeds_support import T0, assert_valid, bulletin, clean
 
@@ -101,7 +101,7 @@ def test_entry_ids_survive_a_reingest_into_a_fresh_state_database(
         state: sa.Engine, tmp_path: Path) -> None:
     # A migration re-reads the portal months later, in another order, into another database:
     # readers must see the same ids, or every bulletin shows up twice.
-    from syndicator.dburl import create_engine
+    from syndicator.config.databases import create_engine
     from syndicator.state.db import upgrade
 
     add(state, range(1, 9))

@@ -14,9 +14,9 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
+from syndicator.config.settings import Settings
 from syndicator.feeds import writer
 from syndicator.feeds.build import render_all
-from syndicator.settings import Settings
 from syndicator.web.feeds import routes
 from tests.feeds_support import T0, bulletin
 

@@ -11,11 +11,11 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from syndicator.feeds.service import build_all
-from syndicator.settings import Settings
+from syndicator.config.databases import create_engine
+from syndicator.config.settings import Settings
+from syndicator.feeds.directory import build_all
 from syndicator.state import bulletins as store
 from syndicator.state.db import upgrade
-from syndicator.dburl import create_engine
 from tests.feeds_support import T0, clean
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from syndicator.dburl import create_engine
+from syndicator.config.databases import create_engine
+from syndicator.config.settings import Settings
 from syndicator.errors import SourceSchemaError
 from syndicator.ingest.fresh import NEW_ROWS
 from syndicator.ingest.poll import Poller
-from syndicator.settings import Settings
 from syndicator.source.portal import PortalSource
 from syndicator.state.db import upgrade
 from syndicator.state.schema import bulletins, state_values
@@ -356,7 +356,7 @@ def test_day_first_text_timestamps_on_a_later_poll(db_pair: tuple[str, str],
     try:
         h.portal = _fresh_portal(h, ts_type=sa.String(40), ts_format="%d/%m/%Y %H:%M",
                                  indexed=indexed)
-        h.now = datetime(2026, 12, 3, 3, 0, tzinfo=timezone.utc)
+        h.now = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
         for i in range(1, 31):  # more than one discovery sweep reads
             h.portal.insert(i, published_at=h.now - timedelta(hours=1, minutes=i))
         assert len(h.poll().new) == 30

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -10,9 +10,17 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from syndicator.dburl import create_engine
+from syndicator.config.databases import create_engine
 from syndicator.state.db import _alembic_config, upgrade
-from syndicator.state.schema import bulletins, metadata
+from syndicator.state.outbox import enqueue
+from syndicator.state.schema import (
+    bulletins,
+    deliveries,
+    digest_contents,
+    digest_runs,
+    metadata,
+    subscribers,
+)
 
 
 def test_migrations_match_metadata(state: sa.Engine) -> None:
@@ -37,7 +45,7 @@ def test_0003_keeps_bulletins_and_takes_long_text(db_url: str) -> None:
     engine = create_engine(db_url, "database.url")
     try:
         _migrate(engine, "0002")
-        now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+        now = datetime(2026, 12, 1, tzinfo=UTC)
         row = {"source_id": "7", "title": "Bản tin", "url": "https://p.example/7",
                "published_at": now, "first_seen_at": now, "changed_at": now,
                "content_hash": "0" * 64}
@@ -74,3 +82,43 @@ def _assert_bulletins_as_in_0002(engine: sa.Engine) -> None:
         assert text == {"title": ("TEXT", False), "summary": ("TEXT", True),
                         "body_html": ("TEXT", True), "author": ("TEXT", True),
                         "url": ("TEXT", False)}
+
+
+def test_0004_keeps_deliveries_as_digests_and_takes_page_mails(db_url: str) -> None:
+    """A run queued before 0004 stays a digest of priority 5; page mails need no run, and
+    the way back removes them (0003 has no place for them) and keeps the digests."""
+    engine = create_engine(db_url, "database.url")
+    t = datetime(2026, 12, 1, tzinfo=UTC)
+    try:
+        _migrate(engine, "0003")
+        with engine.begin() as conn:  # tables 0004 leaves alone: today's definitions fit
+            sub = _new(conn, subscribers, email="a@x.gov.vn", email_key="a@x.gov.vn",
+                       frequency="daily", categories=[], text_size="standard",
+                       status="active", consent_source="test", created_at=t, updated_at=t)
+            run = _new(conn, digest_runs, frequency="daily", period_start=t, period_end=t,
+                       status="sending", created_at=t)
+            content = _new(conn, digest_contents, digest_id="d", run_id=run,
+                           content_key="k", bulletin_ids=[], created_at=t)
+            old = sa.table("deliveries", *map(sa.column, (
+                "run_id", "subscriber_id", "content_id", "status", "next_attempt_at",
+                "created_at", "updated_at")))
+            naive = t.replace(tzinfo=None)  # a lightweight table: no UTCDateTime here
+            conn.execute(old.insert().values(run_id=run, subscriber_id=sub, content_id=content,
+                                             status="pending", next_attempt_at=naive,
+                                             created_at=naive, updated_at=naive))
+        upgrade(engine)
+        with engine.begin() as conn:
+            assert conn.execute(sa.select(deliveries.c.kind, deliveries.c.priority)).one() == (
+                "digest", 5)
+            enqueue(conn, "confirmation", sub, t, {"request": 7})
+            assert conn.scalar(sa.select(sa.func.count()).select_from(deliveries)) == 2
+        _migrate(engine, "0003", down=True)
+        with engine.begin() as conn:
+            rows = conn.execute(sa.text("SELECT run_id FROM deliveries")).all()
+        assert [tuple(r) for r in rows] == [(run,)]
+    finally:
+        engine.dispose()
+
+
+def _new(conn: sa.Connection, table: sa.Table, **values: object) -> int:
+    return int(conn.execute(table.insert().values(values)).inserted_primary_key[0])

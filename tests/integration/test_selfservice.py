@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def site(state: sa.Engine, tmp_path: Path) -> Site:
 
 @pytest.fixture
 def lite(sqlite_url: str, tmp_path: Path) -> Site:
-    from syndicator.dburl import create_engine
+    from syndicator.config.databases import create_engine
     from syndicator.state.db import upgrade
 
     engine = create_engine(sqlite_url, "database.url")
@@ -117,6 +118,7 @@ def test_expired_confirmation_and_reset_links(lite: Site, monkeypatch: pytest.Mo
     eight_days_ago = int(time.time()) - 8 * 86400
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: eight_days_ago)
     lite.subscribe("late@x.gov.vn")
+    lite.deliver()  # the link is signed when the mail is composed
     monkeypatch.undo()
     mail = lite.mails("late@x.gov.vn")[-1]
     for method in ("GET", "POST"):
@@ -127,7 +129,7 @@ def test_expired_confirmation_and_reset_links(lite: Site, monkeypatch: pytest.Mo
     lite.request_manage("late@x.gov.vn")
     unsubscribe = lite.link(lite.mails("late@x.gov.vn")[-1], "unsubscribe")
     assert lite.client.get(unsubscribe).status_code == 200
-    from syndicator.subscribers.service import reset_links
+    from syndicator.subscribers.operator import reset_links
 
     reset_links(lite.engine, "late@x.gov.vn")
     r = lite.client.get(unsubscribe)
@@ -145,17 +147,40 @@ def test_one_mail_per_address_per_hour_across_replicas(site: Site, tmp_path: Pat
     assert site.events("x@y.gov.vn") == ["subscribed", "confirmation_sent", "manage_link_sent"]
 
 
-def test_failed_mail_frees_the_slot(lite: Site, tmp_path: Path) -> None:
+def test_a_confirmation_the_outbox_cannot_send_yet_waits_for_it(lite: Site,
+                                                                   tmp_path: Path) -> None:
+    """Queued in the outbox: a mail that cannot go out now is retried, never lost."""
     (tmp_path / "mail").write_text("not a directory")  # the file transport cannot write
     assert lite.subscribe("x@y.gov.vn").status_code == 200
-    assert lite.events("x@y.gov.vn") == ["subscribed", "confirmation_sent", "confirmation_failed"]
+    assert lite.deliver().retried == 1
+    assert lite.events("x@y.gov.vn") == ["subscribed", "confirmation_sent"]
     (tmp_path / "mail").unlink()
-    lite.subscribe("x@y.gov.vn")
-    assert len(lite.mails("x@y.gov.vn")) == 1
+    from syndicator.delivery.send import deliver_due
+
+    asyncio.run(deliver_due(lite.settings, lite.engine, asyncio.Event(), retry_now=True))
+    [mail] = lite.mails("x@y.gov.vn")
+    assert mail["Subject"].startswith("Xác nhận đăng ký")
+
+
+def test_a_confirmation_that_finally_fails_frees_the_slot(sqlite_url: str,
+                                                          tmp_path: Path) -> None:
+    from syndicator.config.databases import create_engine
+    from syndicator.state.db import upgrade
+
+    engine = create_engine(sqlite_url, "database.url")
+    upgrade(engine)
+    site = make_site(engine, tmp_path, delivery={"max_attempts": 1})
+    (tmp_path / "mail").write_text("not a directory")
+    site.subscribe("x@y.gov.vn")
+    assert site.deliver().failed == 1
+    assert site.events("x@y.gov.vn") == ["subscribed", "confirmation_sent", "confirmation_failed"]
+    (tmp_path / "mail").unlink()
+    site.subscribe("x@y.gov.vn")  # at once: the failed mail did not count
+    assert len(site.mails("x@y.gov.vn")) == 1
 
 
 def test_per_client_rate_limit(sqlite_url: str, tmp_path: Path) -> None:
-    from syndicator.dburl import create_engine
+    from syndicator.config.databases import create_engine
     from syndicator.state.db import upgrade
 
     engine = create_engine(sqlite_url, "database.url")
@@ -169,7 +194,7 @@ def test_per_client_rate_limit(sqlite_url: str, tmp_path: Path) -> None:
 
 
 def test_allowed_domains(sqlite_url: str, tmp_path: Path) -> None:
-    from syndicator.dburl import create_engine
+    from syndicator.config.databases import create_engine
     from syndicator.state.db import upgrade
 
     engine = create_engine(sqlite_url, "database.url")
@@ -203,7 +228,7 @@ def test_csrf_tokens_bound_to_form_and_page(lite: Site) -> None:
 def _count(name: str, **labels: str) -> float:
     from prometheus_client.parser import text_string_to_metric_families
 
-    from syndicator import metrics
+    from syndicator.telemetry import metrics
 
     return sum(s.value for f in text_string_to_metric_families(metrics.exposition().decode())
                for s in f.samples if s.name == name
@@ -291,7 +316,7 @@ def test_form_errors_are_announced_and_kept(lite: Site) -> None:
 
 def test_config_values_in_page_texts_are_escaped_and_consent_is_recorded_raw(
         sqlite_url: str, tmp_path: Path) -> None:
-    from syndicator.dburl import create_engine
+    from syndicator.config.databases import create_engine
     from syndicator.state.db import upgrade
 
     engine = create_engine(sqlite_url, "database.url")
@@ -324,13 +349,13 @@ def _leave(site: Site, address: str, how: str) -> None:
         site.request_manage(address)
         assert site.post_page(site.link(site.mails(address)[-1], "unsubscribe")).status_code == 200
     elif how == "operator":
-        from syndicator.subscribers import service
+        from syndicator.subscribers import operator
 
-        service.remove(site.engine, address)
+        operator.remove(site.engine, address)
     else:
         with site.engine.begin() as conn:
             store.set_status(conn, site.subscriber(address).id, "bounced", event="bounced",
-                             source="delivery", now=datetime.now(timezone.utc))
+                             source="delivery", now=datetime.now(UTC))
     assert site.subscriber(address).status != "active"
 
 
@@ -420,18 +445,19 @@ def _digest_to(site: Site, address: str) -> Any:
     """Deliver a daily digest of one bulletin through the real delivery service."""
     import asyncio
 
-    from syndicator.delivery import service
+    from syndicator.delivery import send
+    from syndicator.planning import due
 
     from .delivery_data import add_bulletin, set_watermark
 
-    now = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
-    long_ago = datetime(2020, 1, 1, tzinfo=timezone.utc)  # subscribed before the period
+    now = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)  # subscribed before the period
     with site.engine.begin() as conn:
         conn.execute(subscribers.update().values(created_at=long_ago, confirmed_at=long_ago))
-    add_bulletin(site.engine, datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc))
+    add_bulletin(site.engine, datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
     set_watermark(site.engine, now)
-    service.run_digest(site.settings, site.engine, "daily", now)
-    assert asyncio.run(service.deliver_due(site.settings, site.engine, asyncio.Event())).sent
+    due.run_digest(site.settings, site.engine, "daily", now)
+    assert asyncio.run(send.deliver_due(site.settings, site.engine, asyncio.Event())).sent
     return next(m for m in site.mails(address) if m["Subject"].startswith("Bản tin"))
 
 

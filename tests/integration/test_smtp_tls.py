@@ -10,8 +10,8 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 
+from syndicator.config.settings import SmtpSettings
 from syndicator.delivery.transport import SmtpTransport
-from syndicator.settings import SmtpSettings
 
 from .smtp_server import FaultyHandler, free_port
 

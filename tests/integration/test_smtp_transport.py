@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from syndicator.config.settings import SmtpSettings
 from syndicator.delivery.transport import SmtpTransport
-from syndicator.settings import SmtpSettings
 
 from .smtp_server import FaultyHandler, Refusing, SmtpServer
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from syndicator.bulletins import Bulletin
-from syndicator.digests.model import Digest, Recipient
-from syndicator.text import slugify
+from syndicator.models.bulletin import Bulletin
+from syndicator.models.message import Digest, Recipient
+from syndicator.models.text import slugify
 
-END = datetime(2023, 11, 27, 0, 0, tzinfo=timezone.utc)  # 07:00 in Hà Nội, a Monday
+END = datetime(2023, 11, 27, 0, 0, tzinfo=UTC)  # 07:00 in Hà Nội, a Monday
 BASE = "http://127.0.0.1:8080"
 CATEGORIES = ("Công chức, viên chức", "Tổ chức bộ máy", "Cải cách hành chính",
               "Thi đua - Khen thưởng", "Chuyển đổi số", "Văn thư lưu trữ")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx still wor
                                             DeprecationWarning))
     from starlette.testclient import TestClient
 
-from syndicator.settings import Settings
+from syndicator.config.settings import Settings
 from syndicator.state.schema import consent_events, subscribers
 from syndicator.web import pages
 
@@ -63,12 +64,20 @@ class Site:
         return self.client.post("/manage", data={"form_token": token, "email": address})
 
     def mails(self, to: str | None = None) -> list[email.message.EmailMessage]:
+        """What reached the file outbox: the pages queue mail, a sending round delivers it
+        (in the daemon, the page wakes the sender at once)."""
+        self.deliver()
         out = []
         for path in sorted(self.outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
             msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if to is None or to.lower() in str(msg["To"]).lower():
                 out.append(msg)
         return out
+
+    def deliver(self) -> Any:
+        from syndicator.delivery.send import deliver_due
+
+        return asyncio.run(deliver_due(self.settings, self.engine, asyncio.Event()))
 
     def links(self, msg: email.message.EmailMessage) -> list[str]:
         """Personal links of a mail as paths (text part: every link a person can click)."""
@@ -84,7 +93,7 @@ class Site:
         """Every consent event moved to 2000: each address may be mailed again at once."""
         with self.engine.begin() as conn:
             conn.execute(consent_events.update().values(at=datetime(2000, 1, 1,
-                                                                    tzinfo=timezone.utc)))
+                                                                    tzinfo=UTC)))
 
     def post_page(self, path: str, **data: str) -> Any:
         token = form_token(self.client.get(path).text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from syndicator.bulletins import Bulletin
+from syndicator.models.bulletin import Bulletin
 from tests.support.digests import bulletin
 
 TITLE = ("Thông báo kết quả tuyển dụng công chức Sở Nội vụ tỉnh Bắc Kạn năm 2023 và lịch "

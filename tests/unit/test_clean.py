@@ -1,7 +1,7 @@
 """Cleaning one portal row: sanitising, absolute links, timestamps, named errors."""
 
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,11 +11,11 @@ from sqlalchemy.dialects import mssql, mysql, postgresql
 from syndicator.errors import RowError
 from syndicator.ingest.clean import clean_row
 from syndicator.ingest.fresh import FreshState
-from syndicator.ingest.sanitize import html_to_text, sanitize_html
+from syndicator.ingest.sanitize import sanitize_html
+from syndicator.models.text import clean_text, html_to_text
 from syndicator.source.portal import SourceRow, source_row
 from syndicator.source.shape import timestamp_kind, window_fields
 from syndicator.source.values import as_text, parse_timestamp, sorts_as_time
-from syndicator.text import clean_text
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -33,7 +33,7 @@ def row(**values: object) -> SourceRow:
     ("27/11/2023 08:00", "2023-11-27T01:00:00+00:00"),
     ("27/11/2023", "2023-11-26T17:00:00+00:00"),
     (datetime(2023, 11, 27, 8, 0), "2023-11-27T01:00:00+00:00"),
-    (datetime(2023, 11, 27, 1, 0, tzinfo=timezone.utc), "2023-11-27T01:00:00+00:00"),
+    (datetime(2023, 11, 27, 1, 0, tzinfo=UTC), "2023-11-27T01:00:00+00:00"),
     (date(2023, 11, 27), "2023-11-26T17:00:00+00:00"),
 ])
 def test_timestamps_naive_in_portal_zone(raw: object, expected: str) -> None:
@@ -47,7 +47,7 @@ def test_bad_timestamps_raise(raw: object) -> None:
 
 
 def test_legacy_bytes_are_decoded() -> None:
-    assert as_text("Sở Nội vụ".encode("utf-8")) == "Sở Nội vụ"
+    assert as_text("Sở Nội vụ".encode()) == "Sở Nội vụ"
     legacy = "S\u01a1\u0309 N\u00f4\u0323i vu\u0323".encode("cp1258")  # Windows-1258 bytes
     assert clean_text(as_text(legacy) or "") == "Sở Nội vụ"
 
@@ -148,7 +148,7 @@ def test_window_fields(kinds: dict[str, str], iso: set[str], indexed: set[str], 
 
 
 def test_new_ids_are_paged_from_the_highest_known_an_overlap_ago() -> None:
-    t0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
     overlap = timedelta(minutes=10)
     state = FreshState(((t0, 30),))
     assert state.start(t0 + timedelta(minutes=1), overlap) == 30
@@ -163,7 +163,7 @@ def test_new_ids_are_paged_from_the_highest_known_an_overlap_ago() -> None:
 
 def test_new_id_state_stays_small() -> None:
     """It is stored as TEXT (64 KB on MariaDB), whatever the overlap and hot_limit."""
-    t0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
     state = FreshState(((t0, 1),))
     for minute in range(1, 200):  # a day of overlap, a poll a minute: every mark is recent
         state = state.advance(t0 + timedelta(minutes=minute), timedelta(days=1),

@@ -1,7 +1,7 @@
 """docs/operations.md's configuration reference is generated and cannot drift."""
 
-from syndicator.config_reference import BEGIN, END, comment_notes, render
-from syndicator.settings import Settings
+from syndicator.config.reference import BEGIN, END, comment_notes, render
+from syndicator.config.settings import Settings
 from tests.conftest import REPO
 
 

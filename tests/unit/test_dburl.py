@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.dburl import create_engine, parse_url, redacted
+from syndicator.config.databases import create_engine, parse_url, redacted
 from syndicator.errors import ConfigError
 
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from syndicator.digests import eightbit
+from syndicator.compose import eightbit
 
 WORD = st.text(st.sampled_from("aăâbđêôơưxyzẠẢẤỆỘỰ&<>\"'"), min_size=1, max_size=60)
 TEXT = st.lists(WORD, min_size=1, max_size=200).map(" ".join)

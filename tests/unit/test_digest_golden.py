@@ -7,18 +7,18 @@ Regenerate after an intended change with SYNDICATOR_UPDATE_GOLDEN=1 and review t
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.conftest import REPO
 from tests.support.digests import bulletin, digest, recipient
 
 GOLDEN = REPO / "tests" / "golden"
 UPDATE = os.environ.get("SYNDICATOR_UPDATE_GOLDEN") == "1"
-DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+DATE = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
 
 
 def _check(name: str, data: bytes) -> None:

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from syndicator.digests import mime
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose import mime
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.support.digests import bulletin, digest, parse, recipient
 
 DATE = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
@@ -49,7 +49,7 @@ def test_subject_words_end_after_a_space() -> None:
 def test_any_subject_decodes_exactly_within_78_columns(text: str) -> None:
     line = mime.header("Subject", text)
     assert max(len(x) for x in line.split(b"\r\n")) <= 78
-    from syndicator.text import one_line
+    from syndicator.models.text import one_line
     words = encoded_words(re.sub(rb"\r\n[ \t]", b" ", line))
     if words:
         assert "".join(words) == one_line(text)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from html.parser import HTMLParser
 
 import pytest
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.digests.render import HTML_LIMIT
-from syndicator.settings import Settings
+from syndicator.compose.composer import DigestComposer
+from syndicator.compose.render import HTML_LIMIT
+from syndicator.config.settings import Settings
 from tests.support.digests import BASE, bulletin, digest, parse, recipient
 
-DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+DATE = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
 MID = "<hostile@syndicator.example>"
 EXPECTED_HEADERS = {"date", "from", "to", "subject", "message-id", "list-id",
                     "list-unsubscribe", "list-unsubscribe-post", "mime-version",

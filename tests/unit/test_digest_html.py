@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import unescape
 from html.parser import HTMLParser
 
 import pytest
 
-from syndicator.digests import variants
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose import variants
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.support.digests import bulletin, digest, parse, recipient
 
-DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+DATE = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
 MID = "<html@syndicator.example>"
 TITLES = ("Thông báo số 1 về tuyển dụng công chức tỉnh Bắc Kạn năm 2023",
           "Quyết định phê duyệt Đề án vị trí việc làm & cơ cấu ngạch công chức năm 2024",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 
@@ -12,13 +12,13 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.digests.mime import UnsendableAddress
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from syndicator.errors import PermanentError
-from syndicator.settings import Settings
+from syndicator.models.address import UnsendableAddress
 from tests.support.digests import BASE, digest, parse, recipient
 
-DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+DATE = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
 MID = "<d42.7@syndicator.example>"
 
 
@@ -135,7 +135,7 @@ def test_any_name_is_encoded_exactly_in_every_place(name: str) -> None:
     composer = _shared()
     raw = composer.message(digest(1), recipient(name=name), message_id=MID, date=DATE)
     msg = parse(raw)
-    from syndicator.text import one_line
+    from syndicator.models.text import one_line
     shown = one_line(name)
     plain, html = parts(msg)
     if shown:
@@ -253,7 +253,7 @@ def test_missing_name_uses_the_polite_default(composer: DigestComposer) -> None:
 
 
 def test_an_altered_placeholder_stops_composition(monkeypatch: pytest.MonkeyPatch) -> None:
-    from syndicator.digests.render import Renderer
+    from syndicator.compose.render import Renderer
 
     original = Renderer.digest
 

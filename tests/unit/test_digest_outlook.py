@@ -8,8 +8,8 @@ from html import unescape
 
 import pytest
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.support.digests import digest, parse, recipient
 
 DATE = datetime(2026, 12, 5, 0, 5, tzinfo=UTC)

@@ -1,21 +1,28 @@
-"""Digest periods and the dates a reader is shown, in Hà Nội time."""
+"""Digest periods (planning) and the dates a reader is shown (compose), in Hà Nội time."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicator.digests.periods import label, last_complete
-from syndicator.settings import DigestSettings
+from syndicator.compose.dates import label
+from syndicator.config.settings import DigestSettings
+from syndicator.planning import periods
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 CFG = DigestSettings()  # daily 07:00, weekly Monday 07:00
 
 
+def last_complete(frequency: str, now: datetime, cfg: DigestSettings,
+                  tz: ZoneInfo) -> tuple[datetime, datetime]:
+    period = periods.last_complete(periods.schedule(cfg, tz), frequency, now)
+    return period.start, period.end
+
+
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def local(*args: int) -> datetime:

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from syndicator.digests import mime
-from syndicator.text import one_line
+from syndicator.compose import mime
+from syndicator.models.text import one_line
 
 TOKENS = {"a": "zqdeadbeefaqz", "b": "zqdeadbeefbqz"}
 # Body text as templates produce it: any characters but the NUL family mail forbids.

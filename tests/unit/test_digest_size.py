@@ -8,8 +8,8 @@ from html import unescape
 
 import pytest
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.support.digests import BASE, digest, parse, recipient
 from tests.support.sizes import long_bulletins, transmitted_html
 

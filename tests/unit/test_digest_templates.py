@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 from jinja2 import Environment, TemplateNotFound
 
-from syndicator.digests import templates
-from syndicator.digests.templates import ResourceLoader, environment, web_url
+from syndicator.compose import templates
+from syndicator.compose.templates import ResourceLoader, environment, web_url
 from tests.conftest import REPO
 
 TEMPLATE_DIR = REPO / "templates" / "email"
@@ -55,7 +56,7 @@ def test_only_web_links_reach_an_href(url: str | None, expected: str) -> None:
 
 
 def test_vietnamese_weekday_dates() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
     f = environment("Asia/Ho_Chi_Minh").filters["vi_weekday_date"]
-    assert f(datetime(2023, 11, 26, 17, 0, tzinfo=timezone.utc)) == "Thứ Hai, 27/11/2023"
-    assert f(datetime(2023, 11, 26, 16, 59, tzinfo=timezone.utc)) == "Chủ Nhật, 26/11/2023"
+    assert f(datetime(2023, 11, 26, 17, 0, tzinfo=UTC)) == "Thứ Hai, 27/11/2023"
+    assert f(datetime(2023, 11, 26, 16, 59, tzinfo=UTC)) == "Chủ Nhật, 26/11/2023"

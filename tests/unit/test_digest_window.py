@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.digests.model import Digest
-from syndicator.digests.periods import last_complete
-from syndicator.settings import DigestSettings, Settings
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import DigestSettings, Settings
+from syndicator.models.message import Digest
+from syndicator.planning import periods
 from tests.support.digests import bulletin, parse, recipient
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -23,6 +23,12 @@ SITE = "Sở Nội vụ tỉnh Bắc Kạn"
 
 def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=HCM)
+
+
+def last_complete(frequency: str, now: datetime, cfg: DigestSettings,
+                  tz: ZoneInfo) -> tuple[datetime, datetime]:
+    period = periods.last_complete(periods.schedule(cfg, tz), frequency, now)
+    return period.start, period.end
 
 
 def make(frequency: str, now: datetime, cfg: DigestSettings,

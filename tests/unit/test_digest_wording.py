@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from html import unescape
 
 import pytest
 
-from syndicator.digests.composer import DigestComposer
-from syndicator.settings import Settings
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
 from tests.conftest import REPO
 from tests.support.digests import digest, parse, recipient
 
-DATE = datetime(2023, 11, 27, 0, 5, tzinfo=timezone.utc)
+DATE = datetime(2023, 11, 27, 0, 5, tzinfo=UTC)
 MID = "<wording@syndicator.example>"
 SITE = "Sở Nội vụ tỉnh Bắc Kạn"
 NO_REPLY = "Đây là thư gửi tự động, xin Quý cơ quan không trả lời thư này."

@@ -10,8 +10,8 @@ import os
 from dataclasses import replace
 from datetime import timedelta
 
+from syndicator.config.settings import Settings
 from syndicator.feeds.build import render_all
-from syndicator.settings import Settings
 from tests.feeds_support import DATA, T0, assert_valid, bulletin
 
 GOLDEN = DATA / "golden" / "feeds"

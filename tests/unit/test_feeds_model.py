@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from syndicator.config.settings import Settings
 from syndicator.feeds import names
 from syndicator.feeds.build import render_all
 from syndicator.feeds.model import entry_id
 from syndicator.feeds.paging import FeedContext, Scope, documents
-from syndicator.settings import Settings
 from tests.feeds_support import T0, assert_valid, bulletin
 
 NOW = T0 + timedelta(days=30)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from syndicator.config.settings import Settings
 from syndicator.feeds.build import render_all
-from syndicator.settings import Settings
 from tests.feeds_support import T0, assert_valid, bulletin
 
 VIETNAMESE = "ăâđêôơưáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵĐƯƠ"

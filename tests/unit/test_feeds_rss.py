@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from syndicator.config.settings import Settings
 from syndicator.feeds.build import render_all
-from syndicator.settings import Settings
 from tests.feeds_support import T0, assert_valid, bulletin
 
 RFC822 = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug"

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicator.health import Health
-from syndicator.jobs import Jobs
-from syndicator.schedule import DIGEST_MISFIRE_GRACE_SECONDS, build_scheduler
-from syndicator.settings import Settings
+from syndicator.config.settings import Settings
+from syndicator.runtime.jobs import Jobs
+from syndicator.runtime.schedule import DIGEST_MISFIRE_GRACE_SECONDS, build_scheduler
+from syndicator.telemetry.health import Health
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 

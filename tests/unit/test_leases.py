@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from syndicator.delivery.leases import OWNER, PLACE, is_dead_local
+from syndicator.state.leases import OWNER, PLACE, is_dead_local
 
 
 def test_only_a_gone_process_of_our_namespace_is_dead() -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicator.periods import Schedule, last_complete, recent
+from syndicator.planning.periods import Schedule, last_complete, recent
 
-UTC = timezone.utc
+UTC = UTC
 BERLIN = Schedule(ZoneInfo("Europe/Berlin"), time(7, 0), "monday", time(7, 0))
 HCM = Schedule(ZoneInfo("Asia/Ho_Chi_Minh"), time(7, 0), "monday", time(7, 0))
 
@@ -45,7 +45,7 @@ def test_boundary_inside_the_dst_gap_still_gives_one_period_per_day() -> None:
     at_gap = Schedule(ZoneInfo("Europe/Berlin"), time(2, 30), "sunday", time(2, 30))
     periods = recent(at_gap, "daily", datetime(2026, 4, 2, tzinfo=UTC), days=7)
     assert len(periods) == 7
-    assert all(a.end == b.start for a, b in zip(periods, periods[1:]))
+    assert all(a.end == b.start for a, b in zip(periods, periods[1:], strict=False))
 
 
 def test_weekly_on_monday() -> None:
@@ -66,7 +66,7 @@ def test_recent_covers_seven_days_contiguously() -> None:
     now = local(HCM, 2026, 11, 25, 8)
     daily = recent(HCM, "daily", now)
     assert len(daily) == 7 and daily[-1] == last_complete(HCM, "daily", now)
-    assert all(a.end == b.start for a, b in zip(daily, daily[1:]))
+    assert all(a.end == b.start for a, b in zip(daily, daily[1:], strict=False))
     assert len(recent(HCM, "weekly", now)) == 1
 
 

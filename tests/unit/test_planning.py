@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from syndicator.bulletins import Bulletin
-from syndicator.delivery.planning import Audience, content_key, plan
+from syndicator.models.bulletin import Bulletin
+from syndicator.planning.audience import Audience, content_key, plan
 
-T0 = datetime(2026, 11, 24, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 def bulletin(i: int, slug: str, hours: int) -> Bulletin:

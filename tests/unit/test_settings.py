@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from syndicator.config.loader import load_settings
+from syndicator.config.settings import Settings
 from syndicator.errors import ConfigError
-from syndicator.settings import Settings
-from syndicator.settings_loader import load_settings
-
 from tests.conftest import REPO
 
 

@@ -2,13 +2,8 @@
 
 import pytest
 
-from syndicator.subscribers.model import (
-    InvalidField,
-    build,
-    email_key,
-    normalize_email,
-    resolve_categories,
-)
+from syndicator.models.subscriber import email_key
+from syndicator.subscribers.rules import InvalidField, build, normalize_email, resolve_categories
 
 KNOWN = ["Thi đua - Khen thưởng", "Chuyển đổi số"]
 

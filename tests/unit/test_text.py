@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from syndicator.text import clean_text, fold_diacritics, one_line, slugify
+from syndicator.models.text import clean_text, fold_diacritics, one_line, slugify
 
 
 @pytest.mark.parametrize("name,slug", [

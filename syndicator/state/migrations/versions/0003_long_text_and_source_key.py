@@ -12,6 +12,8 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-01
 """
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -60,8 +62,9 @@ def _mysql_alter(text_type: str, *changes: str) -> str:
 def _refuse_to_truncate() -> None:
     """TEXT would cut longer values (or fail half-way): stop before touching anything."""
     too_long = sa.or_(*[sa.func.length(sa.column(n)) > _TEXT_LIMIT for n in _TEXT_COLUMNS])
-    ids = op.get_bind().scalars(sa.select(sa.column("id")).select_from(sa.table("bulletins"))
-                                .where(too_long).limit(5)).all()
+    query: sa.Select[Any] = (sa.select(sa.column("id")).select_from(sa.table("bulletins"))
+                             .where(too_long))
+    ids: list[object] = list(op.get_bind().scalars(query.limit(5)))
     if ids:
         raise RuntimeError(f"cannot downgrade below 0003: bulletins {ids} hold text longer "
                            f"than {_TEXT_LIMIT} bytes (MySQL/MariaDB TEXT); they would be cut")

@@ -1,0 +1,57 @@
+"""What every command shares: the lazily built App and one-line error handling."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from syndicator.config.loader import load_settings
+from syndicator.config.settings import Settings
+from syndicator.errors import SyndicatorError
+from syndicator.telemetry import logs
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class App:
+    """What every command needs, built lazily from the one loaded config."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self._config_path = config_path
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self._config_path)
+            logs.configure(self._settings.log.level, self._settings.log.format)
+        return self._settings
+
+    @functools.cached_property
+    def state(self) -> Any:
+        from syndicator.state.db import check_current, state_engine
+
+        engine = state_engine(self.settings)
+        check_current(engine)
+        return engine
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def handle_errors(fn: F) -> F:
+    """A user error is one line on stderr and its exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SyndicatorError as exc:
+            click.echo(f"syndicator: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Composing mail: every message (digests, confirmations, notices) rendered into bytes."""

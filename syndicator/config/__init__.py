@@ -1,0 +1,1 @@
+"""Configuration: the settings model, where settings come from, and database URLs."""

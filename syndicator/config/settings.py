@@ -1,0 +1,320 @@
+"""The settings model: every key, its default and its rule (loaded by settings_loader)."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AnyHttpUrl,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from syndicator.config.bounces import BounceSettings
+from syndicator.config.databases import check_url
+from syndicator.config.sections import Section
+from syndicator.errors import ConfigError
+from syndicator.models.address import URL_SAFE, ascii_address
+
+ENV_PREFIX = "SYNDICATOR_"
+_CLOCK = re.compile(r"([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class ContactSettings(Section):
+    """How readers reach the department: in the footer of every mail and page (None: left out)."""
+
+    address: str | None = "Số 1 đường Trường Chinh, phường Đức Xuân, thành phố Bắc Kạn"
+    phone: str | None = "0209 3870 000"
+    email: str | None = "vanthu@sonoivu.backan.example"
+    hours: str | None = "Thứ Hai đến thứ Sáu, sáng 7:30–11:30, chiều 13:30–17:00"
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None:
+            ascii_address(v)
+        return v
+
+    @property
+    def given(self) -> bool:
+        return any((self.address, self.phone, self.email, self.hours))
+
+
+class SiteSettings(Section):
+    title: str = "Sở Nội vụ tỉnh Bắc Kạn"
+    url: AnyHttpUrl = AnyHttpUrl("https://sonoivu.backan.example/")
+    language: str = "vi"
+    contact: ContactSettings = ContactSettings()
+
+
+class ColumnMap(Section):
+    """Our field name -> the portal's column name; optional fields may be null (absent)."""
+
+    id: str = "id"
+    title: str = "title"
+    summary: str | None = "summary"
+    body_html: str | None = "body_html"
+    author: str | None = "author"
+    category: str | None = "category"
+    url: str = "url"
+    published_at: str = "published_at"
+    updated_at: str | None = "updated_at"
+    status: str = "status"
+
+
+class SourceSettings(Section):
+    url: SecretStr = SecretStr("sqlite:///var/portal.db")
+    table: str = "bulletins"
+    db_schema: str | None = Field(default=None, alias="schema")
+    columns: ColumnMap = ColumnMap()
+    published_status: str = "published"
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, v: SecretStr) -> SecretStr:
+        check_url(v.get_secret_value())
+        return v
+
+
+class DatabaseSettings(Section):
+    url: SecretStr = SecretStr("sqlite:///var/syndicator.db")
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, v: SecretStr) -> SecretStr:
+        check_url(v.get_secret_value(), state=True)
+        return v
+
+
+class IngestSettings(Section):
+    overlap_seconds: int = Field(default=600, ge=0)
+    hot_days: int = Field(default=8, ge=1)
+    hot_limit: int = Field(default=500, ge=10)
+    sweep_batch: int = Field(default=200, ge=10)
+    notify_max_age_days: int = Field(default=30, ge=0)
+
+
+class FeedSettings(Section):
+    output_dir: Path = Path("var/feeds")
+    max_entries: int = Field(default=50, ge=1, le=1000)
+    tombstone_days: int = Field(default=30, ge=0)
+    websub_hub: AnyHttpUrl | None = None
+
+    @property
+    def hub(self) -> str | None:
+        """The WebSub hub as text, or None when feeds do not announce one."""
+        return str(self.websub_hub) if self.websub_hub else None
+
+
+class MailSettings(Section):
+    transport: Literal["file", "smtp"] = "file"
+    outbox_dir: Path = Path("var/mail")
+    from_address: str = "bantin@sonoivu.backan.example"
+    from_name: str = "Sở Nội vụ tỉnh Bắc Kạn"
+    reply_to: str | None = None
+    list_id: str | None = None
+    unsubscribe_mailto: str | None = None
+    allow_only: list[str] = []
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None  # default: the domain of from_address
+    dkim_private_key: SecretStr | None = None  # PEM; better: ..._PRIVATE_KEY_FILE
+
+    # Checked here with the rule the composer applies, so a bad address stops the program at
+    # start instead of failing every message.
+    @field_validator("from_address", "reply_to", "unsubscribe_mailto")
+    @classmethod
+    def _sendable(cls, v: str | None) -> str | None:
+        if v is not None:
+            ascii_address(v)
+        return v
+
+    @field_validator("list_id")
+    @classmethod
+    def _list_id(cls, v: str | None) -> str | None:
+        if v is not None and not (v.isascii() and URL_SAFE.fullmatch(v)):
+            raise ValueError("must be ASCII without spaces, like bantin.example.gov.vn")
+        return v
+
+    @model_validator(mode="after")
+    def _dkim_complete(self) -> MailSettings:
+        if (self.dkim_selector is None) != (self.dkim_private_key is None):
+            raise ValueError("mail.dkim_selector: set it together with mail.dkim_private_key "
+                             "(both or neither)")
+        return self
+
+
+class SmtpSettings(Section):
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout: float = Field(default=30, gt=0)
+    connections: int = Field(default=8, ge=1, le=64)
+    rate_per_second: float = Field(default=0, ge=0)
+
+
+class DeliverySettings(Section):
+    retry_delays: list[int] = [60, 300, 1800, 7200, 21600]
+    max_attempts: int = Field(default=6, ge=1)
+    lease_seconds: int = Field(default=300, ge=10)
+    bounce_threshold: int = Field(default=3, ge=1)
+    retention_days: int = Field(default=730, ge=1)
+
+    @field_validator("retry_delays")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if not v or any(d < 0 for d in v):
+            raise ValueError("must be a non-empty list of seconds >= 0")
+        return v
+
+
+class DigestSettings(Section):
+    daily_at: time = time(7, 0)
+    weekly_on: Weekday = "monday"
+    weekly_at: time = time(7, 0)
+
+    @field_validator("daily_at", "weekly_at", mode="before")
+    @classmethod
+    def _clock_time(cls, v: Any) -> Any:
+        # YAML 1.1 reads an unquoted 7:00 as the number 420 (base 60), which would pass as
+        # 00:07; only "HH:MM" text (or a time object from code) is accepted.
+        if isinstance(v, time):
+            return v
+        if not (isinstance(v, str) and _CLOCK.fullmatch(v.strip())):
+            raise ValueError('write the time as quoted "HH:MM" text, e.g. "07:00"')
+        parts = [int(part) for part in v.strip().split(":")]
+        return time(parts[0], parts[1], parts[2] if len(parts) > 2 else 0)
+
+
+class PollSettings(Section):
+    interval_seconds: int = Field(default=60, ge=1)
+
+
+class HttpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class SubscriptionSettings(Section):
+    allowed_domains: list[str] = []
+    confirm_days: int = Field(default=7, ge=1)
+    mail_interval_minutes: int = Field(default=60, ge=0)
+    requests_per_client_per_hour: int = Field(default=20, ge=0)
+    trusted_proxies: list[str] = []
+
+
+class SecuritySettings(Section):
+    secret_key: SecretStr | None = None
+
+
+class LogSettings(Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["json", "console"] = "json"
+
+
+class Settings(BaseSettings):
+    """Every setting; the defaults are the embedded demo (config.yaml says the same)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    timezone: str = "Asia/Ho_Chi_Minh"
+    public_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8080")
+    site: SiteSettings = SiteSettings()
+    source: SourceSettings = SourceSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    ingest: IngestSettings = IngestSettings()
+    feeds: FeedSettings = FeedSettings()
+    mail: MailSettings = MailSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    digests: DigestSettings = DigestSettings()
+    poll: PollSettings = PollSettings()
+    http: HttpSettings = HttpSettings()
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
+    security: SecuritySettings = SecuritySettings()
+    log: LogSettings = LogSettings()
+    bounces: BounceSettings = BounceSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name like "
+                             "Asia/Ho_Chi_Minh)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        # A lease that can expire while its SMTP transaction still runs lets a second sender
+        # take the same delivery: a duplicate that no crash caused.
+        if self.delivery.lease_seconds < 4 * self.smtp.timeout:
+            raise ValueError("delivery.lease_seconds: must be at least 4 x smtp.timeout "
+                             f"({4 * self.smtp.timeout:g} s)")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_url(self) -> str:
+        """public_base_url without a trailing slash, to append paths to."""
+        return str(self.public_base_url).rstrip("/")
+
+    @property
+    def feeds_url(self) -> str:
+        """Where the feed files are served: every feed link is this plus a file name."""
+        return f"{self.base_url}/feeds"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init carries the YAML file and the *_FILE secrets, merged by load_settings.
+        return (_PlainEnvSource(settings_cls), init_settings)
+
+
+class _PlainEnvSource(EnvSettingsSource):
+    """The SYNDICATOR_* variables, less the *_FILE ones that name secret files."""
+
+    def _load_env_vars(self) -> Any:
+        env = super()._load_env_vars()
+        return {k: v for k, v in env.items() if not k.endswith("_file")}
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        """Lists as JSON or comma-separated (`*@a.gov.vn,*@b.gov.vn`); anything else: one line."""
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError:
+            if field is not None and get_origin(field.annotation) is list:
+                return [part.strip() for part in str(value).split(",") if part.strip()]
+            raise ConfigError(f"config error: {field_name}: the environment gives it a value "
+                              "that is not JSON; set single keys as "
+                              f"{ENV_PREFIX}<SECTION>__<KEY>") from None

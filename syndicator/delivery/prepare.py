@@ -1,0 +1,138 @@
+"""Turns claimed deliveries into message bytes (digests and page mails), or a reason to skip."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+import structlog
+
+from syndicator.compose.composer import DigestComposer
+from syndicator.config.settings import Settings
+from syndicator.delivery.dkim import make_signer
+from syndicator.errors import PermanentError
+from syndicator.models.address import ascii_address
+from syndicator.models.message import Digest
+from syndicator.models.subscriber import Subscriber
+from syndicator.state import runs as run_store
+from syndicator.state import subscribers as subscriber_store
+from syndicator.state.outbox import DIGEST, Claimed
+from syndicator.subscribers.links import Links
+from syndicator.subscribers.tokens import Tokens, secret_key
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A claimed delivery ready to send (`data`), or to record as skipped (`skip`)."""
+
+    claim: Claimed
+    email: str  # the envelope recipient: ASCII, the domain in IDNA
+    message_id: str
+    data: bytes | None = None
+    skip: str | None = None
+    error: str | None = None  # composing failed: retried like a 4xx, then failed
+    final: bool = False  # the error cannot go away by retrying (an address we cannot send to)
+
+    @property
+    def name(self) -> str:
+        """The .eml file name: the Message-ID's local part, the same on every attempt."""
+        return self.message_id.strip("<>").split("@", 1)[0]
+
+
+def message_id_for(claim: Claimed, host: str) -> str:
+    """Fixed at the first claim: `<d12.r3@host>` for a digest, `<d13.confirmation@host>` else."""
+    what = f"r{claim.run_id}" if claim.kind == DIGEST else claim.kind.replace("_", "-")
+    return f"<d{claim.id}.{what}@{host}>"
+
+
+def allowed(email: str, patterns: Sequence[str]) -> bool:
+    """Staging allowlist: no patterns means everyone."""
+    key = email.casefold()
+    return not patterns or any(fnmatch.fnmatchcase(key, p.casefold()) for p in patterns)
+
+
+class Preparer:
+    """Composes each claim; caches each digest content for the length of one sending round."""
+
+    def __init__(self, settings: Settings, engine: sa.Engine) -> None:
+        self._settings = settings
+        self._composer = DigestComposer(settings)
+        self._links = Links(settings, Tokens(secret_key(settings, engine)))
+        self._digests: dict[int, Digest | None] = {}
+        self._signer = make_signer(settings.mail)
+        self.host = urlsplit(settings.base_url).hostname or "localhost"
+
+    def prepare(self, conn: sa.Connection, claims: Sequence[Claimed], *,
+                eightbit: bool = False) -> list[Prepared]:
+        """Message bytes for each claim; digests with 8bit bodies when `eightbit` (the
+        transport takes them: docs/adr/010-8bit-bodies-and-the-transmitted-size-guard.md)."""
+        subs = subscriber_store.get_many(conn, [c.subscriber_id for c in claims])
+        return [self._safe(conn, c, subs[c.subscriber_id], eightbit) for c in claims]
+
+    def _safe(self, conn: sa.Connection, c: Claimed, sub: Subscriber,
+              eightbit: bool) -> Prepared:
+        # One message that cannot be composed must not stop the others.
+        try:
+            return self._one(conn, c, sub, eightbit)
+        except Exception as exc:  # noqa: BLE001 - recorded on the delivery, logged
+            log.error("delivery.compose_failed", delivery_id=c.id, error=repr(exc)[:300])
+            reason = f"cannot compose: {exc!r}"[:400]
+            return Prepared(c, sub.email, c.message_id or "", error=reason,
+                            final=isinstance(exc, PermanentError))
+
+    def _one(self, conn: sa.Connection, c: Claimed, sub: Subscriber,
+             eightbit: bool) -> Prepared:
+        mid = c.message_id or message_id_for(c, self.host)
+        skip = self._skip(c, sub)
+        if skip is not None:
+            return Prepared(c, sub.email, mid, skip=skip)
+        data = self._compose(conn, c, sub, mid, eightbit)
+        if data is None:
+            return Prepared(c, sub.email, mid, skip="every bulletin of this digest was withdrawn")
+        if self._signer is not None:
+            data = self._signer.sign(data)
+        # RCPT TO takes the ASCII form: aiosmtplib cannot encode an IDN domain itself.
+        return Prepared(c, ascii_address(sub.email), mid, data=data)
+
+    def _skip(self, c: Claimed, sub: Subscriber) -> str | None:
+        """Why not to send: a digest only reaches an active, unpaused subscriber (a page mail
+        answers a person's request whatever the status); staging holds back strangers."""
+        if c.kind == DIGEST and (sub.status != "active" or sub.paused):
+            return f"subscriber is {sub.status}" + (" (paused)" if sub.paused else "")
+        if not allowed(sub.email, self._settings.mail.allow_only):
+            # Staging: one line per message held back (never a list), so testers see who.
+            log.info("delivery.held_back", delivery_id=c.id, recipient=sub.email,
+                     kind=c.kind, reason="mail.allow_only")
+            return "not in mail.allow_only (staging)"
+        return None
+
+    def _compose(self, conn: sa.Connection, c: Claimed, sub: Subscriber,
+                 mid: str, eightbit: bool) -> bytes | None:
+        recipient = self._links.recipient(sub)
+        date = datetime.now(UTC)
+        if c.kind == DIGEST:
+            digest = self._digest(conn, c.content_id)
+            if digest is None:
+                return None
+            return self._composer.message(digest, recipient, message_id=mid, date=date,
+                                          eightbit=eightbit)
+        if c.kind == "confirmation":
+            request = (c.payload or {}).get("request")
+            url = self._links.confirm(sub.id, sub.token_version, request)
+            return self._composer.confirmation(recipient, confirm_url=url, message_id=mid,
+                                               date=date)
+        return self._composer.notice(recipient, c.kind, message_id=mid, date=date)
+
+    def _digest(self, conn: sa.Connection, content_id: int | None) -> Digest | None:
+        if content_id is None:
+            raise PermanentError("a digest delivery without its content")
+        if content_id not in self._digests:
+            row = run_store.content(conn, content_id)
+            self._digests[content_id] = run_store.sent_digest(conn, row)
+        return self._digests[content_id]

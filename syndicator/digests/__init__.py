@@ -1,1 +1,0 @@
-"""Digests: what each subscriber gets, rendered from templates/email into message bytes."""

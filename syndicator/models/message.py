@@ -1,0 +1,38 @@
+"""What a digest and its recipient are, as the composer sees them (pure data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from syndicator.models.bulletin import Bulletin
+
+FREQUENCIES = ("immediate", "daily", "weekly")
+TEXT_SIZES = ("standard", "large")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One subscriber's address and personal links (tokens already signed)."""
+
+    email: str
+    name: str
+    text_size: str  # "standard" | "large"
+    unsubscribe_url: str  # https URL under public_base_url (POST one-click target too)
+    preferences_url: str
+    switch_size_url: str  # the preferences page, where the other size is offered
+
+    @property
+    def large(self) -> bool:
+        return self.text_size == "large"
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The bulletins one recipient gets for one period, newest first."""
+
+    digest_id: str  # public id of the web copy: /digests/<digest_id>
+    frequency: str  # "immediate" | "daily" | "weekly"
+    period_start: datetime  # aware UTC
+    period_end: datetime  # aware UTC
+    bulletins: tuple[Bulletin, ...]  # filtered for the recipient's categories, newest first

@@ -1,0 +1,1 @@
+"""Which bulletins go to whom, for which period: periods, audiences and digest runs."""

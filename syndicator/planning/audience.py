@@ -1,0 +1,57 @@
+"""Which bulletins each subscriber's digest holds (pure): grouped so each content renders once."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from syndicator.models.bulletin import Bulletin
+from syndicator.models.text import slugify
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The few subscriber fields that decide a digest's content."""
+
+    id: int
+    categories: tuple[str, ...]
+    since: datetime  # confirmed_at, else created_at: nothing older is sent to them
+
+
+@dataclass(frozen=True)
+class Content:
+    """One distinct digest content of a run and the subscribers who receive it."""
+
+    key: str
+    bulletin_ids: tuple[int, ...]
+    subscriber_ids: tuple[int, ...]
+
+
+@lru_cache(maxsize=4096)
+def _slugs(categories: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(slugify(c) for c in categories)
+
+
+def content_key(bulletin_ids: Iterable[int]) -> str:
+    return hashlib.sha256(",".join(map(str, sorted(bulletin_ids))).encode()).hexdigest()
+
+
+def plan(bulletins: Sequence[Bulletin], audience: Iterable[Audience]) -> list[Content]:
+    """Group subscribers by the exact bulletins they get; subscribers with none get nothing."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for who in audience:
+        slugs = _slugs(who.categories)
+        ids = tuple(b.id for b in bulletins
+                    if b.first_seen_at >= who.since and (not slugs or b.category_slug in slugs))
+        if ids:
+            groups.setdefault(ids, []).append(who.id)
+    return [Content(content_key(ids), ids, tuple(subs)) for ids, subs in groups.items()]
+
+
+def public_digest_id(frequency: str, run_id: int, period_end_local: datetime, key: str) -> str:
+    """A stable, readable id for /digests/<id>: the same run and content give the same id."""
+    digest = hashlib.sha256(f"{run_id}:{key}".encode()).hexdigest()[:10]
+    return f"{frequency}-{period_end_local:%Y%m%d-%H%M}-{digest}"

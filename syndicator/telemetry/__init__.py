@@ -1,0 +1,1 @@
+"""What the process says about itself: metrics, structured logs and health facts."""
