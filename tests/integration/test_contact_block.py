@@ -79,3 +79,14 @@ def test_a_contact_address_that_cannot_be_mailed_stops_the_start() -> None:
 
     with pytest.raises(ValidationError, match="contact.email"):
         Settings(site={"contact": {"email": "văn thư@example"}})
+
+
+def test_the_feed_page_says_how_to_reach_the_department_too() -> None:
+    from lxml import etree
+
+    from syndicator.feeds.stylesheet import stylesheet_bytes
+
+    xsl = stylesheet_bytes(Settings(site={"contact": CONTACT}))
+    etree.fromstring(xsl)  # still well-formed XML for the browser's XSLT
+    text = footer(xsl.decode("utf-8"))
+    assert all(value in text for value in CONTACT.values())
