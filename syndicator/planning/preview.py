@@ -75,10 +75,11 @@ def sample_recipient(settings: Settings, composer: DigestComposer, large: bool) 
 
 
 def render(composer: DigestComposer, preview: Preview, as_eml: bool) -> bytes:
-    """The .eml bytes, or the HTML part of exactly those bytes."""
+    """The .eml bytes, or the HTML part of exactly those bytes (as the file transport and a
+    server with 8BITMIME get them: 8bit)."""
     raw = composer.message(preview.digest, preview.recipient,
                            message_id=f"<{preview.digest.digest_id}@preview.invalid>",
-                           date=preview.digest.period_end)
+                           date=preview.digest.period_end, eightbit=True)
     if as_eml:
         return raw
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
