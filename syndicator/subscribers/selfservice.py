@@ -21,7 +21,8 @@ from syndicator.subscribers.tokens import LinkToken
 # SQLite has no row locks: one process, so a lock here makes check-then-record atomic.
 _claim_lock = threading.Lock()
 REQUESTS = ("subscribed", "subscribe_requested")  # events that hold a request's preferences
-LEFT = ("unsubscribed", "bounced")  # events after which an older confirmation link is void
+LEFT = ("unsubscribed", "bounced")
+ONE_CLICK = "one-click"  # the consent source of an RFC 8058 unsubscribe  # events after which an older confirmation link is void
 
 
 class LinkGone(Exception):
@@ -129,6 +130,10 @@ class SelfService:
                                   categories=new.categories, text_size=new.text_size)
             store.update_preferences(conn, sub.id, prefs, source="preferences-page", now=now,
                                      paused=paused, detail=detail)
+            if _preferences(sub, {}) != prefs or sub.paused != paused:
+                # A short note that the choice was saved: the mailbox owner learns of a change
+                # made with a link that may have been forwarded.
+                outbox.enqueue(conn, "preferences_changed", sub.id, now)
             return store.get(conn, sub.id)  # type: ignore[return-value]
 
     def resubscribe(self, subscriber_id: int, version: int, *, detail: dict[str, Any],
@@ -152,6 +157,8 @@ class SelfService:
             if sub.status != "unsubscribed":
                 store.set_status(conn, sub.id, "unsubscribed", event="unsubscribed",
                                  source=source, now=now, detail=detail)
+                if source != ONE_CLICK:  # RFC 8058: a mail provider's POST gets no mail back
+                    outbox.enqueue(conn, "unsubscribed", sub.id, now)
             return store.get(conn, sub.id)  # type: ignore[return-value]
 
     def _recently_mailed(self, conn: sa.Connection, subscriber_id: int, kind: str,
