@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -97,6 +97,26 @@ class SelfService:
             if existing is None or self._recently_mailed(conn, existing.id, "manage_link", now):
                 return None
             return self._claim(conn, existing.id, "manage_link", now)
+
+    def resend_confirmation(self, subscriber_id: int, *, now: datetime,
+                            also: Callable[[sa.Connection], object] | None = None,
+                            ) -> MailOrder | None:
+        """An operator mails a pending subscriber their confirmation link again (for their
+        latest request), under the same one-mail-per-interval rule as the form: None when
+        one went out too recently, or the subscriber is not pending. `also` runs in the same
+        transaction when a mail is queued (the console's audit entry)."""
+        with _claim_lock, self.engine.begin() as conn:
+            sid = _lock(conn, subscribers.c.id == subscriber_id)
+            sub = store.get(conn, sid) if sid is not None else None
+            if sub is None or sub.status != "pending":
+                return None
+            if self._recently_mailed(conn, sub.id, "confirmation", now):
+                return None
+            order = self._claim(conn, sub.id, "confirmation", now,
+                                store.latest_event_id(conn, sub.id, REQUESTS))
+            if also is not None:
+                also(conn)
+            return order
 
     def subscriber(self, subscriber_id: int, version: int) -> Subscriber:
         with self.engine.connect() as conn:
