@@ -127,6 +127,13 @@ def failures_since(conn: sa.Connection, since: datetime, *, key: str | None = No
     return int(conn.scalar(query) or 0)
 
 
+def last_success(conn: sa.Connection, key: str) -> datetime | None:
+    """When this account last signed in (failures before it no longer count)."""
+    found: datetime | None = conn.scalar(sa.select(sa.func.max(login_attempts.c.at)).where(
+        login_attempts.c.account_key == key, login_attempts.c.ok == sa.true()))
+    return found
+
+
 def forget_attempts(conn: sa.Connection, before: datetime) -> None:
     """Attempts older than every window: they decide nothing any more."""
     conn.execute(login_attempts.delete().where(login_attempts.c.at < before))

@@ -64,11 +64,11 @@ def counts(conn: sa.Connection, run_ids: Sequence[int]) -> dict[int, Counts]:
              .where(d.run_id.in_(list(run_ids))).group_by(d.run_id, d.status, retried, hard))
     out = {run_id: Counts() for run_id in run_ids}
     for run_id, status, was_tried, was_hard, n in conn.execute(query):
-        _add(out[run_id], status, bool(was_tried), bool(was_hard), int(n))
+        tally(out[run_id], status, bool(was_tried), bool(was_hard), int(n))
     return out
 
 
-def _add(c: Counts, status: str, tried: bool, hard: bool, n: int) -> None:
+def tally(c: Counts, status: str, tried: bool, hard: bool, n: int) -> None:
     if status == "pending":
         if tried:
             c.retrying += n
@@ -88,7 +88,7 @@ def queue(conn: sa.Connection) -> Counts:
              .where(d.status.in_(("pending", "sending"))).group_by(d.status, retried))
     out = Counts()
     for status, was_tried, n in conn.execute(query):
-        _add(out, status, bool(was_tried), False, int(n))
+        tally(out, status, bool(was_tried), False, int(n))
     return out
 
 
@@ -170,3 +170,14 @@ def _runs_covering(conn: sa.Connection, moment: datetime) -> list[Run]:
         if row is not None and row.period_end > moment:
             out.append(Run(**row._mapping))
     return out
+
+
+def subscriber_deliveries(conn: sa.Connection, subscriber_id: int,
+                          limit: int) -> list[dict[str, Any]]:
+    """Every mail to one subscriber, newest first, with its run's period."""
+    query = (_deliveries([deliveries.c.subscriber_id == subscriber_id])
+             .add_columns(digest_runs.c.frequency, digest_runs.c.period_start,
+                          digest_runs.c.period_end)
+             .outerjoin(digest_runs, digest_runs.c.id == deliveries.c.run_id)
+             .order_by(deliveries.c.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in conn.execute(query)]
