@@ -178,3 +178,13 @@ def _with_runs(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[str
             r |= {"frequency": run.frequency, "period_start": run.period_start,
                   "period_end": run.period_end}
     return rows
+
+
+def runs(engine: Engine, size: int, *, frequency: str = "",
+         before: int | None = None) -> tuple[list[tuple[Run, Counts]], int | None]:
+    """A page of runs, newest first, with their outcomes, and the key of the next page."""
+    with engine.connect() as conn:
+        rows = proof.runs(conn, size + 1, frequency=frequency or None, before=before)
+        counts = proof.counts(conn, [r.id for r in rows[:size]])
+    return [(r, counts[r.id]) for r in rows[:size]], rows[size - 1].id if len(rows) > size \
+        else None

@@ -16,8 +16,11 @@ from syndicator.web import ops
 def create_app(settings: Settings, engine: Engine, health: Health,
                wake_sender: Callable[[], None] = lambda: None) -> Starlette:
     """Operator routes plus each feature's routes (each feature module owns its paths)."""
+    from syndicator.web import admin
+
     return Starlette(routes=[*ops.routes(health),
-                             *feature_routes(settings, engine, wake_sender)])
+                             *feature_routes(settings, engine, wake_sender),
+                             *admin.routes(settings, engine, health, wake_sender)])
 
 
 def feature_routes(settings: Settings, engine: Engine,
