@@ -80,6 +80,10 @@ class Agencies:
                                 proof.subscriber_deliveries(conn, sub.id, HISTORY_LIMIT),
                                 audit_of(conn, sub.id))
 
+    def subscriber(self, subscriber_id: int) -> Subscriber | None:
+        with self._engine.connect() as conn:
+            return store.get(conn, subscriber_id)
+
     def categories(self) -> list[str]:
         with self._engine.connect() as conn:
             return sorted(store.known_categories(conn))

@@ -80,8 +80,11 @@ class AgencyPages:
         actor = current.actor
         if action == "save":
             fields = SubscriberFields.read(form)
+            sub = await run_in_threadpool(self.agencies.subscriber, sid)
+            if sub is None:
+                return self.gate.problem(request, "not_found", 404, current)
             try:
-                new = await run_in_threadpool(self._valid, fields, fields.email)
+                new = await run_in_threadpool(self._valid, fields, sub.email)
             except InvalidField as exc:
                 return await self.record(request, current, form, status=400, fields=fields,
                                          errors={exc.field: f"{exc.field}_invalid"})

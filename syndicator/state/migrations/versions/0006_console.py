@@ -81,9 +81,21 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_deliveries_content_id", table_name="deliveries")
+    _drop_content_index()
     op.drop_index("ix_subscribers_status_email_key", table_name="subscribers")
     op.drop_table("audit_log")
     op.drop_table("login_attempts")
     op.drop_table("operator_sessions")
     op.drop_table("operator_accounts")
+
+
+def _drop_content_index() -> None:
+    """MariaDB lets the foreign key on content_id use the new index and then refuses to drop
+    it: the key goes first, and comes back with an index of its own."""
+    if op.get_bind().dialect.name not in ("mysql", "mariadb"):
+        op.drop_index("ix_deliveries_content_id", table_name="deliveries")
+        return
+    fk = "fk_deliveries_content_id_digest_contents"
+    op.drop_constraint(fk, "deliveries", type_="foreignkey")
+    op.drop_index("ix_deliveries_content_id", table_name="deliveries")
+    op.create_foreign_key(fk, "deliveries", "digest_contents", ["content_id"], ["id"])
