@@ -66,8 +66,7 @@ def _no_categories(dialect: str) -> sa.ColumnElement[bool]:
 def _has_category(dialect: str, name: str) -> sa.ColumnElement[bool]:
     """The JSON list holds `name` (each database spells containment its own way)."""
     if dialect == "postgresql":
-        as_jsonb = sa.cast(subscribers.c.categories, postgresql.JSONB)
-        return as_jsonb.op("@>")(sa.cast(json.dumps([name]), postgresql.JSONB))
+        return sa.cast(subscribers.c.categories, postgresql.JSONB).contains([name])
     if dialect in ("mysql", "mariadb"):
         return sa.func.json_contains(subscribers.c.categories, json.dumps(name)) == 1
     each = sa.func.json_each(subscribers.c.categories).table_valued("value")
