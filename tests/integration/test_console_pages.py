@@ -170,11 +170,11 @@ def _sent_run(console: Console) -> tuple[int, dict[str, int]]:
     with e.begin() as conn:
         ids = {r.subscriber_id: r.id for r in conn.execute(sa.select(deliveries))}
         outbox.set_message_ids(conn, {i: f"<d{i}.daily@bantin.example>" for i in ids.values()})
-        outbox.mark_sent(conn, [(ids[subs["all"]], 250, "2.0.0 Ok: queued as 4Xb7"),
-                                (ids[subs["other"]], 250, "2.0.0 Ok: queued as 9Qz1")],
+        outbox.mark_sent(conn, [(ids[subs["all"]], 250, "250 2.0.0 Ok: queued as 4Xb7"),
+                                (ids[subs["other"]], 250, "250 2.0.0 Ok: queued as 9Qz1")],
                          END + timedelta(seconds=3))
         conn.execute(deliveries.update().where(deliveries.c.id == ids[subs["failed"]]).values(
-            status="failed", attempts=1, last_code=550, last_reply="5.1.1 User unknown"))
+            status="failed", attempts=1, last_code=550, last_reply="550 5.1.1 User unknown"))
     return news, subs
 
 
@@ -185,7 +185,8 @@ def test_did_agency_x_get_bulletin_y(console: Console) -> None:
     sent = ask("TatCa@ubnd.example")
     assert "Đã gửi" in sent and "26/11/2026 07:00:03" not in sent
     assert "27/11/2026 07:00:03" in sent  # END + 3 s, in Asia/Ho_Chi_Minh
-    assert "250 2.0.0 Ok: queued as 4Xb7" in sent and "&lt;d1.daily@bantin.example&gt;" in sent
+    assert "250 2.0.0 Ok: queued as 4Xb7" in sent and "250 250" not in sent
+    assert "&lt;d1.daily@bantin.example&gt;" in sent
     assert "Không có bản tin này trong thư gửi cơ quan" in ask("thidua@ubnd.example")
     assert "Không có thư nào của đợt này gửi cơ quan" in ask("tuan@ubnd.example")
     failed = ask("hong@ubnd.example")
