@@ -27,6 +27,7 @@ from syndicator.subscribers.selfservice import SelfService
 
 SOURCE = "console"  # the consent history's source for every change made here
 HISTORY_LIMIT = 200
+COUNT_CAP = 10_000  # beyond this the roster says "more than 10,000"
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,13 @@ class RosterPage:
     """One page of the roster, the total matching, and the keys of the pages around it."""
 
     items: list[Subscriber]
-    total: int
+    total: int  # COUNT_CAP + 1: more than COUNT_CAP
     next_after: str | None
     prev_before: str | None
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,8 @@ class Agencies:
                before: str | None = None) -> RosterPage:
         with self._engine.connect() as conn:
             rows = roster.page(conn, filters, self._size + 1, after=after, before=before)
-            total = roster.count(conn, filters)
+            alone = after is None and before is None and len(rows) <= self._size
+            total = len(rows) if alone else roster.count(conn, filters, COUNT_CAP)
         more = len(rows) > self._size
         if before is not None:  # read backwards: the extra row is the first one
             rows, has_next, has_prev = rows[-self._size:], True, more
