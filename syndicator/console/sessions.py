@@ -18,6 +18,7 @@ from syndicator.console.roles import Actor
 from syndicator.errors import SyndicatorError
 from syndicator.models.subscriber import email_key
 from syndicator.state import operators as store
+from syndicator.telemetry import metrics
 
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often per session
 KEEP_ENDED = timedelta(days=30)  # ended sessions stay this long (the audit names them)
@@ -78,6 +79,7 @@ class Sessions:
                 or by_client >= self._s.login_failures_per_client)
 
     def _failed(self, key: str, client: str, now: datetime, reason: str) -> None:
+        metrics.console_sign_in(reason)
         with self._engine.begin() as conn:
             store.record_attempt(conn, key, client, False, now)
             account = store.account_by_email(conn, key)
@@ -103,6 +105,7 @@ class Sessions:
             actor = Actor(account.id, account.email, account.role, client)
             audit.record(conn, actor, "sign_in", target_kind="session", target_id=session_id,
                          now=now)
+        metrics.console_sign_in("ok")
         return Current(session_id, actor, self._csrf(raw), self._signer.sign(raw).decode())
 
     def current(self, cookie: str | None, client: str, now: datetime) -> Current | None:

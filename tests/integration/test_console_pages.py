@@ -274,3 +274,14 @@ def test_preview_of_an_agencys_next_digest_in_both_sizes(console: Console) -> No
     assert not re.search(r"body[^{]*\{[^}]*font-size:\s*24px", standard.text)
     assert "sẽ không có thư nào" in client.get(f"/admin/agencies/{nothing}/preview").text
     assert client.get(f"/admin/agencies/{nothing}/preview/large").status_code == 404
+
+
+def test_roster_count_stops_at_its_cap(state: sa.Engine) -> None:
+    from syndicator.state import roster
+
+    for i in range(15):
+        add_subscriber(state, f"dem-{i:02d}@ubnd.example")
+    with state.connect() as conn:
+        assert roster.count(conn, roster.Filters(), 10) == 11
+        assert roster.count(conn, roster.Filters(), 100) == 15
+        assert roster.count(conn, roster.Filters(status="pending"), 10) == 0

@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 
 from syndicator.config.databases import create_engine
 from syndicator.state.schema import operator_sessions, subscribers
+from syndicator.telemetry import metrics
 from tests.integration.delivery_data import add_subscriber
 from tests.support.console import PASSWORD, Console, make_console
 
@@ -248,6 +249,8 @@ def test_failed_sign_ins_are_limited_per_client(lite: Console) -> None:
         assert r.status_code == 401
     r = lite.post_login(lite.client(ip), ADMIN, PASSWORD)
     assert r.status_code == 429  # even the right password, from that client
+    exposed = metrics.exposition().decode()
+    assert re.search(r"syndicator_console_sign_ins_total\{result=\"rate_limited\"\} [1-9]", exposed)
     assert lite.post_login(lite.client("192.0.2.8"), ADMIN, PASSWORD).status_code == 303
 
 
