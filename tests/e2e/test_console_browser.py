@@ -51,23 +51,6 @@ def _start(tmp_path: Path, smtp_port: int) -> Daemon:
     return Daemon(tmp_path, env, port).start()
 
 
-class Pages(Visit):
-    """The self-service test's visitor, writing into the console's artifact folder."""
-
-    def __init__(self, page: Any, axe_page: Any) -> None:
-        super().__init__(page, axe_page)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
-    def check(self, name: str) -> None:
-        import tests.e2e.test_selfservice_browser as selfservice
-
-        saved, selfservice.ARTIFACTS = selfservice.ARTIFACTS, ARTIFACTS
-        try:
-            super().check(name)
-        finally:
-            selfservice.ARTIFACTS = saved
-
-
 def test_an_operator_signs_in_manages_agencies_finds_proof_and_signs_out(
         tmp_path: Path, browser: Any) -> None:
     handler = FaultyHandler()
@@ -78,7 +61,7 @@ def test_an_operator_signs_in_manages_agencies_finds_proof_and_signs_out(
         page = context.new_page()
         page.set_default_timeout(60_000)
         checker = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-        visit = Pages(page, checker.new_page())
+        visit = Visit(page, checker.new_page(), ARTIFACTS)
         try:
             daemon.wait_ready()
             daemon.wait_for("the demo's immediate digest", lambda: AGENCY in handler.by_rcpt())
@@ -91,7 +74,7 @@ def test_an_operator_signs_in_manages_agencies_finds_proof_and_signs_out(
     assert visit.violations == {}, visit.violations
 
 
-def _operator_day(daemon: Daemon, page: Any, visit: Pages, tmp_path: Path) -> None:
+def _operator_day(daemon: Daemon, page: Any, visit: Visit, tmp_path: Path) -> None:
     page.goto(daemon.base + "/admin/")
     expect(page.get_by_role("heading", name="Đăng nhập trang quản trị")).to_be_visible()
     visit.check("login")
@@ -128,7 +111,7 @@ def _operator_day(daemon: Daemon, page: Any, visit: Pages, tmp_path: Path) -> No
     expect(page.get_by_role("heading", name="Đăng nhập trang quản trị")).to_be_visible()
 
 
-def _add_agency(page: Any, visit: Pages) -> None:
+def _add_agency(page: Any, visit: Visit) -> None:
     page.get_by_role("navigation", name="Các trang quản trị").get_by_role(
         "link", name="Cơ quan nhận tin").click()
     visit.check("agencies")
@@ -148,7 +131,7 @@ def _add_agency(page: Any, visit: Pages) -> None:
     visit.check("preview")
 
 
-def _import_csv(page: Any, visit: Pages, tmp_path: Path) -> None:
+def _import_csv(page: Any, visit: Visit, tmp_path: Path) -> None:
     page.get_by_role("navigation", name="Các trang quản trị").get_by_role(
         "link", name="Cơ quan nhận tin").click()
     page.get_by_role("link", name="Nhập danh sách từ tệp CSV").click()
@@ -177,7 +160,7 @@ def _import_csv(page: Any, visit: Pages, tmp_path: Path) -> None:
     visit.check("import-done")
 
 
-def _proof(page: Any, visit: Pages, tmp_path: Path) -> None:
+def _proof(page: Any, visit: Visit, tmp_path: Path) -> None:
     page.get_by_role("navigation", name="Các trang quản trị").get_by_role(
         "link", name="Bản tin").click()
     page.get_by_role("searchbox", name="Tiêu đề hoặc mã tin trên cổng").fill("PAR INDEX")

@@ -312,3 +312,13 @@ def test_state_database_away_gives_the_503_page(tmp_path: Path) -> None:
     r = client.post("/admin/login", data={"email": ADMIN, "password": PASSWORD})
     assert r.status_code == 503
     assert re.search(r"<title>Tạm thời không dùng được", r.text)
+
+
+def test_a_body_over_one_megabyte_is_refused_unread(lite: Console) -> None:
+    editor = lite.sign_in(EDITOR)
+    big = b"email\n" + b"x" * (2 * 1024 * 1024)
+    r = editor.post("/admin/agencies/import", data={"csrf": lite.csrf(editor)},
+                    files={"file": ("lon.csv", big, "text/csv")})
+    assert r.status_code == 413
+    with lite.engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(subscribers)) == 0
