@@ -13,7 +13,7 @@ import sys
 import types
 import typing
 from collections.abc import Iterator
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,7 +95,8 @@ def _type_name(annotation: Any) -> str:
     if origin is list:
         return f"list of {_type_name(args[0])}"
     names = {int: "integer", float: "number", str: "text", bool: "boolean", Path: "path",
-             SecretStr: "text (secret)", time: "time HH:MM"}
+             SecretStr: "text (secret)", time: "time HH:MM",
+             date: "date YYYY-MM-DD"}
     if annotation in names:
         return names[annotation]
     return "URL" if "Url" in getattr(annotation, "__name__", "") else str(annotation)
@@ -107,6 +108,8 @@ def _default(field: FieldInfo) -> str:
         value = value.get_secret_value()
     if value is None:
         return "null"
+    if isinstance(value, bool):  # as YAML writes it
+        return f"`{str(value).lower()}`"
     if isinstance(value, time):
         return f"`{value:%H:%M}`"
     if isinstance(value, (list, dict)):

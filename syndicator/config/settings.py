@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +33,7 @@ from syndicator.models.address import URL_SAFE, ascii_address
 
 ENV_PREFIX = "SYNDICATOR_"
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -40,6 +41,8 @@ class SiteSettings(Section):
     title: str = "Sở Nội vụ tỉnh Bắc Kạn"
     url: AnyHttpUrl = AnyHttpUrl("https://sonoivu.backan.example/")
     language: str = "vi"
+    icon: AnyHttpUrl | None = None  # square image: Atom icon, JSON Feed icon and favicon
+    logo: AnyHttpUrl | None = None  # wide image (2:1): Atom logo, RSS image
 
 
 class ColumnMap(Section):
@@ -170,6 +173,26 @@ class DigestSettings(Section):
     daily_at: time = time(7, 0)
     weekly_on: Weekday = "monday"
     weekly_at: time = time(7, 0)
+    working_days_only: bool = False
+    extra_days_off: list[date] = []
+    extra_working_days: list[date] = []
+
+    @field_validator("extra_days_off", "extra_working_days", mode="before")
+    @classmethod
+    def _iso_dates(cls, v: Any) -> Any:
+        # Pydantic would also take numbers (as Unix times) and datetimes; a decision's day
+        # is written one way only, so a typo cannot pass as some other day.
+        if not isinstance(v, list):
+            raise ValueError('write a list of dates, e.g. ["2026-08-22"]')
+        return [_iso_date(item) for item in v]
+
+    @model_validator(mode="after")
+    def _days_disjoint(self) -> DigestSettings:
+        both = sorted(set(self.extra_days_off) & set(self.extra_working_days))
+        if both:
+            raise ValueError(f"digests.extra_working_days: {both[0].isoformat()} is also in "
+                             "digests.extra_days_off (a day is one or the other)")
+        return self
 
     @field_validator("daily_at", "weekly_at", mode="before")
     @classmethod
@@ -184,13 +207,33 @@ class DigestSettings(Section):
         return time(parts[0], parts[1], parts[2] if len(parts) > 2 else 0)
 
 
+def _iso_date(v: Any) -> date:
+    if isinstance(v, date) and not isinstance(v, datetime):
+        return v
+    if isinstance(v, str) and _ISO_DATE.fullmatch(v.strip()):
+        try:
+            return date.fromisoformat(v.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{str(v)[:40]!r} is not a date: write YYYY-MM-DD, e.g. 2026-08-22")
+
+
 class PollSettings(Section):
-    interval_seconds: int = Field(default=60, ge=1)
+    interval_seconds: int = Field(default=10, ge=1)
 
 
 class HttpSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    access_log: bool = False  # one `http.access` log line per request
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # /metrics apart, on host
+    metrics_token: SecretStr | None = None  # /metrics only with Authorization: Bearer <token>
+
+    @model_validator(mode="after")
+    def _metrics_apart(self) -> HttpSettings:
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("http.metrics_port: must differ from http.port")
+        return self
 
 
 class SubscriptionSettings(Section):

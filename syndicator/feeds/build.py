@@ -17,6 +17,7 @@ from syndicator.feeds.model import FeedDocument, host_of
 from syndicator.feeds.opml import opml_bytes
 from syndicator.feeds.paging import FeedContext, Scope, documents
 from syndicator.feeds.rss import rss_bytes
+from syndicator.feeds.stylesheet import stylesheet_bytes
 from syndicator.feeds.xmlfeeds import atom_bytes
 from syndicator.models.bulletin import Bulletin
 from syndicator.models.text import one_line
@@ -51,7 +52,10 @@ def jobs(settings: Settings, members: Sequence[Bulletin], now: datetime) -> list
             for ext, render in RENDERERS.items()]
     title = _messages()["opml_title"].format(site=_site(settings))
     opml = opml_bytes(title, [s for s, _ in scopes], feeds_url, ctx.home_url)
-    return [*jobs, Job(names.OPML, hash(opml), lambda: opml)]
+    xsl = stylesheet_bytes(settings)
+    # The stylesheet first: a browser opening a document mid-build finds it.
+    return [Job(names.STYLESHEET, hash(xsl), lambda: xsl), *jobs,
+            Job(names.OPML, hash(opml), lambda: opml)]
 
 
 def _context(settings: Settings, now: datetime) -> FeedContext:
@@ -61,7 +65,13 @@ def _context(settings: Settings, now: datetime) -> FeedContext:
         page_size=settings.feeds.max_entries,
         hub=settings.feeds.hub,
         tombstones_since=now - timedelta(days=settings.feeds.tombstone_days),
-        reader_note=_messages()["reader_note"])
+        reader_note=_messages()["reader_note"], zone=settings.tz,
+        icon=_url(settings.site.icon), logo=_url(settings.site.logo),
+        stylesheet=names.STYLESHEET)
+
+
+def _url(value: object | None) -> str | None:
+    return str(value) if value is not None else None
 
 
 def _scopes(settings: Settings, members: Sequence[Bulletin]) -> list[tuple[Scope, list[Bulletin]]]:

@@ -11,7 +11,7 @@ import structlog
 
 from syndicator.config.settings import Settings
 from syndicator.errors import SyndicatorError
-from syndicator.feeds import build, names, reads, websub, writer
+from syndicator.feeds import build, names, precompressed, reads, websub, writer
 
 log = structlog.get_logger(__name__)
 
@@ -53,11 +53,20 @@ def _write_all(out: Path, jobs: list[build.Job], report: FeedBuildReport) -> Non
         changed = _write(out / job.name, job)
         (report.written if changed else report.unchanged).append(job.name)
     wanted = {job.name for job in jobs}
-    for orphan in sorted(p.name for p in out.iterdir() if names.is_feed_file(p.name)):
-        if orphan not in wanted:
-            writer.remove(out / orphan)
-            _SEEN.pop(out / orphan, None)
-            report.removed.append(orphan)
+    for orphan in sorted(_ours(out) - wanted):
+        precompressed.remove(out / orphan)
+        _SEEN.pop(out / orphan, None)
+        report.removed.append(orphan)
+
+
+def _ours(out: Path) -> set[str]:
+    """Names of our files in the directory, a compressed copy counted by its file's name."""
+    found = set()
+    for p in out.iterdir():
+        name = precompressed.base_name(p.name) or p.name
+        if names.is_feed_file(name):
+            found.add(name)
+    return found
 
 
 # path -> (job key, file identity) after the last write or check: a long-running daemon
@@ -69,7 +78,7 @@ _SEEN: dict[Path, tuple[int, tuple[int, int, int] | None]] = {}
 def _write(path: Path, job: build.Job) -> bool:
     if _SEEN.get(path) == (job.key, _identity(path)) and _SEEN[path][1] is not None:
         return False
-    changed = writer.write_if_changed(path, job.render())
+    changed = precompressed.write(path, job.render())
     _SEEN[path] = (job.key, _identity(path))
     return changed
 

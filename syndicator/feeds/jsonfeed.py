@@ -50,6 +50,8 @@ class JsonFeed:
     user_comment: str | None = None
     next_url: str | None = None  # pagination: the next older page (our RFC 5005 prev-archive)
     hubs: list[Hub] | None = None
+    icon: str | None = None
+    favicon: str | None = None
 
 
 def json_bytes(doc: FeedDocument, feeds_url: str) -> bytes:
@@ -59,7 +61,7 @@ def json_bytes(doc: FeedDocument, feeds_url: str) -> bytes:
         items=[_item(e) for e in doc.entries],
         next_url=f"{feeds_url}/{doc.prev_archive}.json" if doc.prev_archive else None,
         hubs=[Hub("WebSub", doc.hub)] if doc.hub else None,
-        user_comment=doc.reader_note or None,
+        user_comment=doc.reader_note or None, icon=doc.icon, favicon=doc.icon,
     )
     data = asdict(feed)
     data = {"version": data.pop("version"), **data}  # first, as every JSON Feed shows it

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from urllib.parse import quote, urlsplit
 
 from syndicator.models.bulletin import Bulletin
@@ -57,8 +57,12 @@ class FeedDocument:
     tombstones: tuple[Tombstone, ...] = ()
     archive: bool = False  # RFC 5005 fh:archive: a page of older entries
     prev_archive: str | None = None  # stem of the next older archive page
+    next_archive: str | None = None  # stem of the next newer page (the newest: the feed's own)
     hub: str | None = None  # WebSub hub URL
     reader_note: str = ""  # for a person who opens the raw document (JSON Feed user_comment)
+    icon: str | None = None  # square image URL (site.icon)
+    logo: str | None = None  # wide image URL (site.logo)
+    stylesheet: str | None = None  # XSLT href for Atom and RSS, relative to the document
 
 
 def entry_id(host: str, b: Bulletin) -> str:
@@ -70,14 +74,15 @@ def host_of(public_base_url: str) -> str:
     return (urlsplit(public_base_url).hostname or "localhost").lower()
 
 
-def to_entry(host: str, b: Bulletin) -> Entry:
-    """Every string is cleaned again here: a feed must stay valid whatever reached the database."""
+def to_entry(host: str, b: Bulletin, zone: tzinfo = UTC) -> Entry:
+    """Every string is cleaned again here: a feed must stay valid whatever reached the database.
+    Times are shown in the publisher's zone (+07:00): readers show them as local time."""
     return Entry(
         id=entry_id(host, b),
         title=one_line(b.title) or one_line(b.source_id) or str(b.id),
         url=one_line(b.url),
-        published=_utc(b.published_at),
-        updated=_utc(shown_updated(b)),
+        published=local(b.published_at, zone),
+        updated=local(shown_updated(b), zone),
         author=_line(b.author),
         category=_line(b.category),
         category_slug=b.category_slug,
@@ -102,14 +107,15 @@ def shown_updated(b: Bulletin) -> datetime:
     return max(b.published_at, min(portal, b.first_seen_at))
 
 
-def to_tombstone(host: str, b: Bulletin) -> Tombstone:
-    return Tombstone(ref=entry_id(host, b), when=_utc(b.withdrawn_at or b.changed_at))
+def to_tombstone(host: str, b: Bulletin, zone: tzinfo = UTC) -> Tombstone:
+    return Tombstone(ref=entry_id(host, b), when=local(b.withdrawn_at or b.changed_at, zone))
 
 
-def newest(entries: tuple[Entry, ...], tombstones: tuple[Tombstone, ...] = ()) -> datetime:
+def newest(entries: tuple[Entry, ...], tombstones: tuple[Tombstone, ...] = (),
+           zone: tzinfo = UTC) -> datetime:
     """A document's `updated`: its newest entry's (or marker's), never the clock."""
     stamps = [e.updated for e in entries] + [t.when for t in tombstones]
-    return max(stamps, default=EPOCH)
+    return max(stamps, default=local(EPOCH, zone))
 
 
 def reading_order(entries: list[Entry]) -> tuple[Entry, ...]:
@@ -117,8 +123,9 @@ def reading_order(entries: list[Entry]) -> tuple[Entry, ...]:
     return tuple(sorted(entries, key=lambda e: (e.published, e.id), reverse=True))
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(microsecond=0)
+def local(value: datetime, zone: tzinfo) -> datetime:
+    """`value` in `zone`, to the second (the same instant, whatever the zone)."""
+    return value.astimezone(zone).replace(microsecond=0)
 
 
 def _line(value: str | None) -> str | None:

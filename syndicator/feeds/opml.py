@@ -7,8 +7,13 @@ from xml.etree import ElementTree as ET
 
 from syndicator.feeds.paging import Scope
 
-_FORMATS = (("atom", "Atom 1.0", "atom"), ("rss", "RSS 2.0", "rss"),
-            ("json", "JSON Feed 1.1", "json"))
+# (extension, group label, outline attributes). OPML 2.0 defines type="rss" with version
+# "RSS" (0.9x and 2.0), "RSS1" or "scriptingNews"; Atom and JSON Feed have no defined type,
+# so they carry their own names and no version (a reader that imports only type="rss"
+# takes the RSS group, each feed once).
+_FORMATS = (("atom", "Atom 1.0", {"type": "atom"}),
+            ("rss", "RSS 2.0", {"type": "rss", "version": "RSS"}),
+            ("json", "JSON Feed 1.1", {"type": "json"}))
 
 
 def opml_bytes(title: str, scopes: Sequence[Scope], feeds_url: str, home_url: str) -> bytes:
@@ -16,11 +21,11 @@ def opml_bytes(title: str, scopes: Sequence[Scope], feeds_url: str, home_url: st
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
     body = ET.SubElement(root, "body")
-    for ext, label, version in _FORMATS:
+    for ext, label, kind in _FORMATS:
         group = ET.SubElement(body, "outline", text=label, title=label)
         for s in scopes:
-            ET.SubElement(group, "outline", type="rss", version=version, text=s.title,
-                          title=s.title, xmlUrl=f"{feeds_url}/{s.stem}.{ext}", htmlUrl=home_url)
+            ET.SubElement(group, "outline", kind, text=s.title, title=s.title,
+                          xmlUrl=f"{feeds_url}/{s.stem}.{ext}", htmlUrl=home_url)
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"

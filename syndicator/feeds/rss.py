@@ -27,6 +27,9 @@ def rss_bytes(doc: FeedDocument, feeds_url: str) -> bytes:
     _channel(channel, doc, feeds_url)
     for e in doc.entries:
         _item(etree.SubElement(channel, "item"), e)
+    if doc.stylesheet:  # a browser shows the XSLT's page instead of raw XML
+        rss.addprevious(etree.ProcessingInstruction(
+            "xml-stylesheet", f'type="text/xsl" href="{doc.stylesheet}"'))
     return etree.tostring(etree.ElementTree(rss), pretty_print=True, encoding="UTF-8",
                           xml_declaration=True)
 
@@ -41,6 +44,11 @@ def _channel(channel: etree._Element, doc: FeedDocument, feeds_url: str) -> None
     _text(channel, "generator", GENERATOR)
     _text(channel, "language", doc.language)
     _text(channel, "lastBuildDate", _rfc822(doc.updated))
+    image = doc.logo or doc.icon
+    if image:  # url, title and link are required; the title and link match the channel's
+        element = etree.SubElement(channel, "image")
+        for tag, text in (("url", image), ("title", doc.title), ("link", doc.home_url)):
+            _text(element, tag, text)
     if doc.archive:
         etree.SubElement(channel, f"{{{HISTORY_NS}}}archive")
     for rel, href in _history_links(doc, feeds_url):
@@ -52,6 +60,8 @@ def _history_links(doc: FeedDocument, feeds_url: str) -> list[tuple[str, str]]:
     links = []
     if doc.prev_archive:
         links.append(("prev-archive", f"{feeds_url}/{doc.prev_archive}.rss"))
+    if doc.next_archive:
+        links.append(("next-archive", f"{feeds_url}/{doc.next_archive}.rss"))
     if doc.archive:
         links.append(("current", f"{feeds_url}/{doc.scope_stem}.rss"))
     if doc.hub:

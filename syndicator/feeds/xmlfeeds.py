@@ -17,13 +17,26 @@ def atom_bytes(doc: FeedDocument, feeds_url: str) -> bytes:
     if doc.prev_archive:
         fg.link(href=f"{feeds_url}/{doc.prev_archive}.atom", rel="prev-archive",
                 type="application/atom+xml")
+    if doc.next_archive:
+        fg.link(href=f"{feeds_url}/{doc.next_archive}.atom", rel="next-archive",
+                type="application/atom+xml")
     if doc.archive:
         fg.link(href=f"{feeds_url}/{doc.scope_stem}.atom", rel="current",
                 type="application/atom+xml")
     if doc.hub:
         fg.link(href=doc.hub, rel="hub")
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
-    return fg.atom_str(pretty=True)  # type: ignore[no-any-return]
+    return with_stylesheet(fg.atom_str(pretty=True), doc.stylesheet)
+
+
+def with_stylesheet(xml: bytes, href: str | None) -> bytes:
+    """The document with an xml-stylesheet processing instruction after its declaration:
+    a browser shows the XSLT's page instead of raw XML (readers ignore it)."""
+    if not href:
+        return xml
+    declaration, _, rest = xml.partition(b"\n")
+    pi = f'<?xml-stylesheet type="text/xsl" href="{href}"?>'  # href: one of our file names
+    return declaration + b"\n" + pi.encode() + b"\n" + rest
 
 
 def _feed(doc: FeedDocument, feeds_url: str) -> FeedGenerator:
@@ -37,6 +50,10 @@ def _feed(doc: FeedDocument, feeds_url: str) -> FeedGenerator:
     fg.author(name=doc.author)
     fg.generator(GENERATOR)
     fg.updated(doc.updated)  # feedgen defaults to now: every build would differ
+    if doc.icon:
+        fg.icon(doc.icon)
+    if doc.logo:
+        fg.logo(doc.logo)
     fg.link(href=f"{feeds_url}/{doc.stem}.atom", rel="self", type="application/atom+xml")
     for e in doc.entries:
         _entry(fg.add_entry(order="append"), e)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -12,8 +13,10 @@ from collections.abc import Callable, Iterator
 
 import structlog
 import uvicorn
+import uvloop
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp
 
 from syndicator.config.settings import Settings
 from syndicator.delivery.dkim import make_signer
@@ -23,7 +26,7 @@ from syndicator.runtime.schedule import build_scheduler
 from syndicator.state.db import state_engine, upgrade
 from syndicator.telemetry import metrics
 from syndicator.telemetry.health import Health
-from syndicator.web.app import create_app
+from syndicator.web.app import create_app, metrics_app
 
 log = structlog.get_logger(__name__)
 
@@ -49,7 +52,8 @@ class _Server(uvicorn.Server):
 
 def run(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully; returns normally (exit 0)."""
-    loop = asyncio.new_event_loop()
+    # uvloop: about twice the connections per second of asyncio's own loop (docs/benchmarks.md)
+    loop = uvloop.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         clean = loop.run_until_complete(Daemon(settings).main())
@@ -75,27 +79,40 @@ class Daemon:
         self.settings = settings
         self.stop = asyncio.Event()
         self.health = Health()
+        self._side: list[tuple[_Server, asyncio.Task[None]]] = []  # http.metrics_port
 
     async def main(self) -> bool:
         self._install_signal_handlers()  # a SIGTERM during the migration ends us after it
         make_signer(self.settings.mail)  # an unusable DKIM key stops us now, not every round
-        sock = _bind(self.settings.http.host, self.settings.http.port)
+        http = self.settings.http
+        sock = _bind(http.host, http.port)
+        side_sock = _bind(http.host, http.metrics_port) if http.metrics_port else None
         engine = state_engine(self.settings)
         revision = await asyncio.to_thread(upgrade, engine)
         if self.stop.is_set():
-            sock.close()
+            for s in (sock, side_sock):
+                if s is not None:
+                    s.close()
             return True
         jobs = Jobs(self.settings, engine, self.health, FEATURES)
         server = self._http_server(engine, jobs.wake_delivery.set)
         server_task = asyncio.create_task(server.serve(sockets=[sock]), name="http")
+        if side_sock is not None:
+            self._serve_metrics(side_sock)
         scheduler = build_scheduler(self.settings, jobs, self.health, FEATURES)
         send_stop = asyncio.Event()
         delivery = (asyncio.create_task(jobs.delivery_loop(send_stop), name="delivery")
                     if "delivery" in FEATURES else None)
         scheduler.start()
         metrics.started()
+        # What start-up made (modules, SQLAlchemy metadata, templates) lives as long as the
+        # process: out of the collector's sight, a full collection no longer walks it and
+        # stalls requests for tens of milliseconds (docs/benchmarks.md, p99).
+        gc.freeze()
         log.info("daemon.started", revision=revision, pid=os.getpid(),
-                 http=_describe(sock), poll_interval_seconds=self.settings.poll.interval_seconds,
+                 http=_describe(sock),
+                 metrics=_describe(side_sock) if side_sock is not None else "on the http port",
+                 poll_interval_seconds=self.settings.poll.interval_seconds,
                  features=sorted(FEATURES))
         failure = await self._wait_for_stop(server_task)
         clean = await self._shutdown(jobs, scheduler, send_stop, delivery, server, server_task,
@@ -125,23 +142,37 @@ class Daemon:
         jobs.stopping.set()
         send_stop.set()  # the sender finishes messages in flight, claims no more
         server.should_exit = True  # a stopping replica takes no more requests
+        for side, _ in self._side:
+            side.should_exit = True
         waits = [jobs.drain(DRAIN_SECONDS)]
         if delivery is not None:
             waits.append(_finish(delivery, DRAIN_SECONDS))
-        *drained, _ = await asyncio.gather(*waits, _finish(server_task, HTTP_CLOSE_SECONDS + 1))
-        clean = all(drained)
+        closing = [_finish(t, HTTP_CLOSE_SECONDS + 1) for t in (server_task,
+                                                                 *(t for _, t in self._side))]
+        results = await asyncio.gather(*waits, *closing)
+        clean = all(results[:len(waits)])
         scheduler.shutdown(wait=False)
         if clean:
             await asyncio.to_thread(engine.dispose)
         log.info("daemon.stopped", clean=clean)
         return clean
 
+    def _serve_metrics(self, sock: socket.socket) -> None:
+        """http.metrics_port: /metrics on a port of its own, stopped with the main server."""
+        side = _Server(self._uvicorn_config(metrics_app(self.settings)))
+        self._side.append((side, asyncio.create_task(side.serve(sockets=[sock]),
+                                                     name="http-metrics")))
+
     def _http_server(self, engine: Engine, wake_sender: Callable[[], None]) -> _Server:
         app = create_app(self.settings, engine, self.health, wake_sender)
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
-                                server_header=False,
-                                timeout_graceful_shutdown=int(HTTP_CLOSE_SECONDS))
-        return _Server(config)
+        return _Server(self._uvicorn_config(app))
+
+    @staticmethod
+    def _uvicorn_config(app: ASGIApp) -> uvicorn.Config:
+        # uvicorn's own access log stays off: http.access_log writes ours, in our format.
+        return uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+                              server_header=False,
+                              timeout_graceful_shutdown=int(HTTP_CLOSE_SECONDS))
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -166,8 +197,12 @@ async def _finish(task: asyncio.Task[None], timeout: float) -> bool:
 def _bind(host: str, port: int) -> socket.socket:
     """Bind before anything else starts, so a busy port is one clear line at start."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only for that protocol,
+    # and uvicorn writes headers and body separately, so with Nagle on every kept-alive
+    # response's body waited ~40 ms for the client's delayed ACK (docs/benchmarks.md).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted ones
     try:
         sock.bind((host, port))
     except OSError as exc:

@@ -44,10 +44,10 @@ _latency = Histogram("syndicator_publication_to_send_seconds",
                      "announcing it being accepted by the transport.",
                      buckets=_LATENCY_BUCKETS, registry=REGISTRY)
 _job_success = Gauge("syndicator_job_last_success_timestamp_seconds",
-                     "Unix time of each job's last successful run.", ["job"], registry=REGISTRY)
-_job_failures = Counter("syndicator_job_failures", "Job runs that ended in an error.", ["job"],
+                     "Unix time of each job's last successful run.", ["task"], registry=REGISTRY)
+_job_failures = Counter("syndicator_job_failures", "Job runs that ended in an error.", ["task"],
                         registry=REGISTRY)
-_job_seconds = Histogram("syndicator_job_duration_seconds", "Run time of each job.", ["job"],
+_job_seconds = Histogram("syndicator_job_duration_seconds", "Run time of each job.", ["task"],
                          buckets=_JOB_BUCKETS, registry=REGISTRY)
 _page_actions = Counter("syndicator_subscriber_page_actions",
                         "Changes made on the subscriber pages, by action.", ["action"],
@@ -61,6 +61,9 @@ _page_mails = Counter("syndicator_subscriber_page_mails",
 _console_sign_ins = Counter("syndicator_console_sign_ins",
                            "Sign-ins to the operator's console, by result (ok, credentials, "
                            "rate_limited).", ["result"], registry=REGISTRY)
+_run_overdue = Gauge("syndicator_digest_run_overdue",
+                     "1 while the latest scheduled run of a frequency is not complete past its "
+                     "deadline.", ["frequency"], registry=REGISTRY)
 _ready = Gauge("syndicator_ready", "1 when /healthz/ready answers 200.", registry=REGISTRY)
 _started = Gauge("syndicator_start_timestamp_seconds", "Unix time the daemon started.",
                  registry=REGISTRY)
@@ -68,6 +71,7 @@ _info = Gauge("syndicator_build_info", "Always 1; the running version as a label
               registry=REGISTRY)
 
 JOBS = ("poll", "feeds", "digest_daily", "digest_weekly", "deliver", "recovery", "heartbeat")
+DIGEST_FREQUENCIES = ("daily", "weekly")
 
 
 def started() -> None:
@@ -80,6 +84,8 @@ def started() -> None:
     for job in JOBS:
         _job_failures.labels(job)
         _job_seconds.labels(job)
+    for frequency in DIGEST_FREQUENCIES:
+        _run_overdue.labels(frequency).set(0)
 
 
 def bulletins_ingested(kind: str, count: int) -> None:
@@ -133,6 +139,11 @@ def page_mail(kind: str, sent: bool) -> None:
 
 def console_sign_in(result: str) -> None:
     _console_sign_ins.labels(result).inc()
+
+
+def digest_run_overdue(frequency: str, overdue: bool) -> None:
+    """Whether the run of `frequency` due last is still incomplete past its deadline."""
+    _run_overdue.labels(frequency).set(1 if overdue else 0)
 
 
 def ready(is_ready: bool) -> None:

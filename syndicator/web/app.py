@@ -3,28 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from syndicator.config.settings import Settings
 from syndicator.telemetry.health import Health
 from syndicator.web import ops
+from syndicator.web.access_log import AccessLog
+
+if TYPE_CHECKING:
+    from syndicator.web.feeds import FeedFiles
 
 
 def create_app(settings: Settings, engine: Engine, health: Health,
-               wake_sender: Callable[[], None] = lambda: None) -> Starlette:
-    """Operator routes plus each feature's routes (each feature module owns its paths)."""
-    from syndicator.web import admin
+               wake_sender: Callable[[], None] = lambda: None) -> ASGIApp:
+    """Operator routes plus each feature's routes (each feature module owns its paths), feed
+    files first (feeds.FeedsFirst), all behind the access log when it is on; `wake_sender` is
+    called when a page queued a mail. The operator's console is mounted under /admin."""
+    from syndicator.web import admin, feeds
 
-    return Starlette(routes=[*ops.routes(health),
-                             *feature_routes(settings, engine, wake_sender),
-                             *admin.routes(settings, engine, health, wake_sender)])
+    http = settings.http
+    operator = ops.routes(health, with_metrics=http.metrics_port is None,
+                          metrics_token=metrics_token(settings))
+    files = feeds.endpoint(settings)
+    routes = [*operator, *feature_routes(settings, engine, wake_sender, files),
+              *admin.routes(settings, engine, health, wake_sender)]
+    app = feeds.FeedsFirst(Starlette(routes=routes), files)
+    return AccessLog(app) if http.access_log else app
+
+
+def metrics_app(settings: Settings) -> Starlette:
+    """The app of http.metrics_port: /metrics alone (same token rule)."""
+    middleware = [Middleware(AccessLog)] if settings.http.access_log else []
+    return Starlette(routes=[ops.metrics_route(metrics_token(settings))], middleware=middleware)
+
+
+def metrics_token(settings: Settings) -> str | None:
+    token = settings.http.metrics_token
+    return token.get_secret_value() if token is not None else None
 
 
 def feature_routes(settings: Settings, engine: Engine,
-                   wake_sender: Callable[[], None]) -> list[BaseRoute]:
+                   wake_sender: Callable[[], None] = lambda: None,
+                   files: FeedFiles | None = None) -> list[BaseRoute]:
     """Mounting point for user-facing routes.
 
     Each feature exposes `routes(...) -> list[BaseRoute]` in its own module under
@@ -34,5 +60,5 @@ def feature_routes(settings: Settings, engine: Engine,
     """
     from syndicator.web import digests, feeds, pages
 
-    return [*feeds.routes(settings), *pages.routes(settings, engine, wake_sender),
+    return [*feeds.routes(settings, files), *pages.routes(settings, engine, wake_sender),
             *digests.routes(settings, engine)]

@@ -1,9 +1,11 @@
-"""Operator routes: liveness, readiness and Prometheus metrics."""
+"""Operator routes: liveness, readiness and Prometheus metrics (apart or behind a token)."""
 
 from __future__ import annotations
 
+import hmac
+
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from syndicator.telemetry import metrics
@@ -12,8 +14,9 @@ from syndicator.telemetry.health import Health
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def routes(health: Health) -> list[BaseRoute]:
-    """/healthz/live, /healthz/ready and /metrics, reading the daemon's Health."""
+def routes(health: Health, *, with_metrics: bool = True,
+           metrics_token: str | None = None) -> list[BaseRoute]:
+    """/healthz/live, /healthz/ready and (unless served on its own port) /metrics."""
 
     async def live(_: Request) -> Response:
         # Answering at all proves the event loop runs.
@@ -27,11 +30,23 @@ def routes(health: Health) -> list[BaseRoute]:
                                 headers=_NO_STORE)
         return JSONResponse({"status": "ready"}, headers=_NO_STORE)
 
-    async def metrics_text(_: Request) -> Response:
-        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE, headers=_NO_STORE)
-
-    return [
+    found: list[BaseRoute] = [
         Route("/healthz/live", live, methods=["GET", "HEAD"]),
         Route("/healthz/ready", ready, methods=["GET", "HEAD"]),
-        Route("/metrics", metrics_text, methods=["GET"]),
     ]
+    return [*found, metrics_route(metrics_token)] if with_metrics else found
+
+
+def metrics_route(token: str | None) -> Route:
+    """GET /metrics; with a token, only for `Authorization: Bearer <token>` (Prometheus's
+    `authorization` scrape setting), 401 otherwise."""
+    expected = f"Bearer {token}".encode() if token else None
+
+    async def metrics_text(request: Request) -> Response:
+        given = request.headers.get("authorization", "").encode()
+        if expected is not None and not hmac.compare_digest(given, expected):
+            return PlainTextResponse("Unauthorized\n", status_code=401, headers={
+                **_NO_STORE, "WWW-Authenticate": 'Bearer realm="metrics"'})
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE, headers=_NO_STORE)
+
+    return Route("/metrics", metrics_text, methods=["GET"])

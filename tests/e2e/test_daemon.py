@@ -47,7 +47,7 @@ def test_live_ready_metrics_then_sigterm_exits_zero(daemon: Daemon) -> None:
     assert samples[("syndicator_bulletins_ingested_total", (("kind", "new"),))] == 11
     assert samples[("syndicator_ready", ())] == 1
     assert samples[("syndicator_build_info", (("version", version("syndicator")),))] == 1
-    assert samples[("syndicator_job_last_success_timestamp_seconds", (("job", "poll"),))] > 0
+    assert samples[("syndicator_job_last_success_timestamp_seconds", (("task", "poll"),))] > 0
     names = {f.name for f in text_string_to_metric_families(response.text)}
     assert {"syndicator_deliveries", "syndicator_delivery_queue_depth",
             "syndicator_send_duration_seconds", "syndicator_publication_to_send_seconds",

@@ -19,6 +19,7 @@ import feedparser
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from syndicator.config.settings import Settings
 from tests.e2e.daemon import Daemon, clean_env, cli, free_port
 from tests.integration.smtp_server import FaultyHandler, SmtpServer
 from tests.portal import Portal
@@ -154,7 +155,7 @@ def test_sigterm_during_a_send_exits_zero_without_duplicates(
             restarted.wait_ready()
             restarted.wait_for("an empty queue after restart", lambda: (
                 _metric(restarted, "syndicator_job_last_success_timestamp_seconds",
-                        job="deliver") > 0
+                        task="deliver") > 0
                 and _metric(restarted, "syndicator_delivery_queue_depth") == 0))
             assert restarted.stop()[0] == 0
         finally:
@@ -168,15 +169,16 @@ def test_sigterm_during_a_send_exits_zero_without_duplicates(
 def test_latency_publication_to_mail_at_default_poll_interval(
         tmp_path: Path, smtp: tuple[SmtpServer, TimedHandler],
         record_property: Any) -> None:
-    """Worst case: published just after a poll, so it waits a whole interval (60 s)."""
+    """Worst case: published just after a poll, so it waits a whole default interval."""
     server, handler = smtp
-    daemon = _start(tmp_path, server.port)  # poll.interval_seconds: the default, 60
+    interval = Settings().poll.interval_seconds
+    daemon = _start(tmp_path, server.port)  # poll.interval_seconds: the default
     try:
         daemon.wait_ready()
         daemon.wait_for("the demo's immediate message", lambda: bool(handler.texts_to(IMMEDIATE)))
         published = _publish(tmp_path, 9002)
         daemon.wait_for("the new bulletin by mail", lambda: any(
-            TITLE in text for _, text in handler.texts_to(IMMEDIATE)), timeout=120)
+            TITLE in text for _, text in handler.texts_to(IMMEDIATE)), timeout=interval + 60)
         arrived = next(t for t, text in handler.texts_to(IMMEDIATE) if TITLE in text)
         latency = arrived - published
         assert daemon.stop()[0] == 0
@@ -184,9 +186,11 @@ def test_latency_publication_to_mail_at_default_poll_interval(
                      for e in daemon.log_events()
                      if e["event"] == "poll.done" and e["new"] == 1)
         record_property("publication_to_mail_seconds", round(latency, 1))
-        print(f"\npublication -> immediate mail: {latency:.1f} s (poll interval 60 s), "
+        print(f"\npublication -> immediate mail: {latency:.1f} s (poll interval {interval} s), "
               f"of which {arrived - found:.2f} s from the poll that found it to the server's 250")
-        assert latency < 60 + 30
+        # The goal is a p95 of at most 15 s (bench/latency_bench.py measures the spread); this
+        # worst-case sample gets 5 s of slack for a loaded CI machine.
+        assert latency < 20
     finally:
         daemon.kill()
 

@@ -22,7 +22,8 @@ def test_feeds_build_writes_every_feed_once(tmp_path: Path) -> None:
     first = run(tmp_path, "feeds", "build")
     assert first.returncode == 0, first.stderr
     out = tmp_path / "var" / "feeds"
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.suffix != ".gz")
+    assert sorted(p.name for p in out.glob("*.gz")) == [f"{n}.gz" for n in names]
     assert {"all.atom", "all.rss", "all.json", "index.opml", "thi-dua-khen-thuong.atom",
             "chuyen-doi-so.json"} <= set(names)
     assert f"feeds: {len(names)} written, 0 unchanged" in first.stdout

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
@@ -15,7 +17,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from syndicator.config.settings import Settings
-from syndicator.feeds import writer
+from syndicator.feeds import precompressed, writer
 from syndicator.feeds.build import render_all
 from syndicator.web.feeds import routes
 from tests.feeds_support import T0, bulletin
@@ -33,7 +35,7 @@ def feed_dir(tmp_path: Path) -> Path:
     out = tmp_path / "feeds"
     out.mkdir()
     for name, data in render_all(Settings(), [bulletin(i) for i in range(1, 4)], T0).items():
-        writer.write_if_changed(out / name, data)
+        precompressed.write(out / name, data)
     (tmp_path / "secret.txt").write_text("not for the web")
     return out
 
@@ -132,14 +134,116 @@ def test_conditional_requests_get_304_without_a_body(base_url: str) -> None:
         assert client.get(url, headers={"if-modified-since": "garbage"}).status_code == 200
 
 
-def test_head_has_the_get_headers_and_no_body(base_url: str, feed_dir: Path) -> None:
-    with httpx.Client(timeout=30) as client:
-        get = client.get(f"{base_url}/feeds/all.json")
+@pytest.mark.parametrize("coding", ["identity", "gzip"])
+def test_head_has_the_get_headers_and_no_body(base_url: str, coding: str) -> None:
+    with httpx.Client(timeout=30, headers={"accept-encoding": coding}) as client:
+        with client.stream("GET", f"{base_url}/feeds/all.json") as get:
+            raw = b"".join(get.iter_raw())
         head = client.head(f"{base_url}/feeds/all.json")
     assert head.status_code == 200 and head.content == b""
-    assert head.headers["content-length"] == str(len(get.content))
-    for h in ("etag", "last-modified", "content-type", "cache-control"):
+    assert head.headers["content-length"] == str(len(raw))
+    for h in ("etag", "last-modified", "content-type", "cache-control", "vary"):
         assert head.headers[h] == get.headers[h]
+    assert head.headers.get("content-encoding") == get.headers.get("content-encoding")
+
+
+# --- compression ---------------------------------------------------------------------------
+
+def _raw(client: httpx.Client, url: str, **headers: str) -> httpx.Response:
+    """The response with its body as sent (not decoded), in `response.raw`."""
+    with client.stream("GET", url, headers=headers) as r:
+        r.raw = b"".join(r.iter_raw())  # type: ignore[attr-defined]
+    return r
+
+
+@pytest.mark.parametrize("name", ["all.atom", "all.rss", "all.json", "index.opml"])
+def test_gzip_bytes_decompress_to_the_file_and_have_their_own_etag(
+        base_url: str, feed_dir: Path, name: str) -> None:
+    url = f"{base_url}/feeds/{name}"
+    with httpx.Client(timeout=30) as client:
+        plain = _raw(client, url, **{"accept-encoding": "identity"})
+        packed = _raw(client, url, **{"accept-encoding": "gzip, deflate, br"})
+    identity = (feed_dir / name).read_bytes()
+    assert plain.raw == identity and "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(packed.raw) == identity
+    assert len(packed.raw) < len(identity) / 2
+    assert packed.headers["content-length"] == str(len(packed.raw))
+    assert packed.headers["etag"] != plain.headers["etag"]
+    for r in (plain, packed):
+        assert "Accept-Encoding" in r.headers["vary"]
+        assert r.headers["content-type"] == TYPES[name]
+
+
+def test_each_encoding_gets_its_own_304(base_url: str) -> None:
+    url = f"{base_url}/feeds/all.atom"
+    with httpx.Client(timeout=30) as client:
+        tags = {}
+        for coding in ("identity", "gzip"):
+            tags[coding] = client.get(url, headers={"accept-encoding": coding}).headers["etag"]
+        for coding, tag in tags.items():
+            r = client.get(url, headers={"accept-encoding": coding, "if-none-match": tag})
+            assert (r.status_code, r.content) == (304, b""), coding
+            assert r.headers["etag"] == tag and "Accept-Encoding" in r.headers["vary"]
+        # The other encoding's tag names another representation: the whole body comes back.
+        r = client.get(url, headers={"accept-encoding": "gzip", "if-none-match": tags["identity"]})
+        assert r.status_code == 200 and r.headers["etag"] == tags["gzip"]
+
+
+@pytest.mark.parametrize("accept", ["", "identity", "gzip;q=0", "br", "*;q=0", "deflate"])
+def test_clients_that_do_not_accept_gzip_get_the_file_as_it_is(base_url: str,
+                                                               accept: str) -> None:
+    with httpx.Client(timeout=30) as client:
+        r = _raw(client, f"{base_url}/feeds/all.atom", **{"accept-encoding": accept})
+    assert r.status_code == 200 and "content-encoding" not in r.headers
+    assert r.raw.startswith(b"<?xml")
+
+
+def test_a_missing_or_stale_gzip_copy_is_never_served(base_url: str, feed_dir: Path) -> None:
+    url = f"{base_url}/feeds/all.rss"
+    (feed_dir / "all.rss.gz").write_bytes(gzip.compress(b"an older version"))
+    files = render_all(Settings(), [bulletin(i) for i in range(1, 6)], T0)
+    assert writer.write_if_changed(feed_dir / "all.rss", files["all.rss"])
+    with httpx.Client(timeout=30) as client:
+        r = _raw(client, url, **{"accept-encoding": "gzip"})
+        assert r.raw == files["all.rss"] and "content-encoding" not in r.headers
+        (feed_dir / "all.json.gz").unlink()
+        r = _raw(client, f"{base_url}/feeds/all.json", **{"accept-encoding": "gzip"})
+        assert r.raw == (feed_dir / "all.json").read_bytes()
+
+
+# --- odd requests --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("length", [251, 255, 256, 300, 5000])
+def test_a_long_feed_shaped_name_is_404_not_a_server_error(base_url: str, length: int) -> None:
+    name = "a" * (length - len(".atom")) + ".atom"
+    with httpx.Client(timeout=30) as client:
+        r = client.get(f"{base_url}/feeds/{name}")
+    assert r.status_code == 404 and r.content == b"Not Found\n"
+
+
+def test_an_if_modified_since_in_the_future_is_ignored(base_url: str) -> None:
+    url = f"{base_url}/feeds/all.atom"
+    future = formatdate(time.time() + 86400, usegmt=True)
+    with httpx.Client(timeout=30) as client:
+        assert client.get(url, headers={"if-modified-since": future}).status_code == 200
+
+
+def test_a_browser_gets_an_xml_type_it_applies_the_stylesheet_to(base_url: str) -> None:
+    chrome = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+              "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7")
+    url = f"{base_url}/feeds/all.atom"
+    with httpx.Client(timeout=30) as client:
+        page = client.get(url, headers={"accept": chrome})
+        reader = client.get(url, headers={"accept": "application/atom+xml, text/html;q=0.1"})
+        json_feed = client.get(f"{base_url}/feeds/all.json", headers={"accept": chrome})
+        again = client.get(url, headers={"accept": chrome, "if-none-match": page.headers["etag"]})
+    assert page.headers["content-type"] == "application/xml; charset=utf-8"
+    assert reader.headers["content-type"] == TYPES["all.atom"]
+    assert page.content == reader.content and page.headers["etag"] != reader.headers["etag"]
+    assert page.headers["vary"] == "Accept, Accept-Encoding"
+    assert json_feed.headers["content-type"] == TYPES["all.json"]
+    assert again.status_code == 304
 
 
 def test_a_rebuild_with_new_bytes_changes_the_etag(base_url: str, feed_dir: Path) -> None:

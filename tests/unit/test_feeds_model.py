@@ -89,7 +89,8 @@ def test_reserved_slugs_never_shadow_the_overall_feed() -> None:
 def test_file_names_follow_the_contract() -> None:
     files = render_all(settings(), [bulletin(i) for i in range(6)], NOW)
     stems = {"all", "thi-dua-khen-thuong", "chuyen-doi-so", "to-chuc-bo-may"}
-    assert set(files) == {f"{s}.{x}" for s in stems for x in names.FORMATS} | {"index.opml"}
+    assert set(files) == ({f"{s}.{x}" for s in stems for x in names.FORMATS}
+                          | {"index.opml", "feed.xsl"})
     for name, data in files.items():
         assert_valid(name, data)
 
@@ -109,13 +110,14 @@ def test_published_and_updated_stay_apart_in_every_format() -> None:
     b = bulletin(1, changed_at=T0 + timedelta(days=2), revision=2)
     files = render_all(settings(), [b], NOW)
     atom = assert_valid("all.atom", files["all.atom"]).entries[0]
-    assert atom.published.startswith("2026-03-02T02:30:00")
-    assert atom.updated.startswith("2026-03-04T01:30:00")
+    # In the configured zone (Asia/Ho_Chi_Minh, +07:00): readers show local time.
+    assert atom.published == "2026-03-02T09:30:00+07:00"
+    assert atom.updated == "2026-03-04T08:30:00+07:00"
     rss = assert_valid("all.rss", files["all.rss"]).entries[0]
-    assert rss.published == "Mon, 02 Mar 2026 02:30:00 +0000"
+    assert rss.published == "Mon, 02 Mar 2026 09:30:00 +0700"
     item = assert_valid("all.json", files["all.json"])["items"][0]
     assert (item["date_published"], item["date_modified"]) == (
-        "2026-03-02T02:30:00Z", "2026-03-04T01:30:00Z")
+        "2026-03-02T09:30:00+07:00", "2026-03-04T08:30:00+07:00")
 
 
 IMPORTED = T0 + timedelta(days=3)  # a first import of bulletins the portal had for days
@@ -164,7 +166,7 @@ def test_same_data_gives_the_same_bytes_whatever_the_clock() -> None:
 
 def test_an_empty_database_still_gives_valid_feeds() -> None:
     files = render_all(settings(), [], NOW)
-    assert set(files) == {"all.atom", "all.rss", "all.json", "index.opml"}
+    assert set(files) == {"all.atom", "all.rss", "all.json", "index.opml", "feed.xsl"}
     for name, data in files.items():
         assert_valid(name, data)
 
@@ -214,7 +216,7 @@ def test_a_withdrawn_bulletin_leaves_the_feed_and_is_marked_for_tombstone_days()
     wid = entry_id("bantin.sonoivu.example", gone)
     for name in ("all.atom", "all.rss", "all.json", "to-chuc-bo-may.atom"):
         assert wid.encode() not in files[name].replace(b'ref="' + wid.encode(), b"")
-    assert f'<at:deleted-entry ref="{wid}" when="2026-03-05T01:30:00+00:00"'.encode() in (
+    assert f'<at:deleted-entry ref="{wid}" when="2026-03-05T08:30:00+07:00"'.encode() in (
         files["all.atom"])
     assert b"deleted-entry" in files["to-chuc-bo-may.atom"]
     assert b"deleted-entry" not in files["chuyen-doi-so.atom"]
@@ -248,6 +250,47 @@ def test_opml_lists_every_subscription_document_in_every_format() -> None:
     root = etree.fromstring(files["index.opml"])
     urls = {o.get("xmlUrl") for o in root.iter("outline") if o.get("xmlUrl")}
     base = "https://bantin.sonoivu.example:8443/feeds/"
-    expected = {base + n for n in files if n != "index.opml" and ".archive-" not in n}
+    expected = {base + n for n in files if names.is_subscription_document(n)}
     assert urls == expected
     assert root.findtext("head/title") == "Các nguồn tin của Sở Nội vụ tỉnh Bắc Kạn"
+
+
+def test_a_very_long_category_name_gives_a_short_distinct_file_name() -> None:
+    # A slug of 300 characters made a file name the file system refuses: the build failed.
+    long = "Thông báo về công tác tổ chức cán bộ " * 8
+    items = [bulletin(1, category=long), bulletin(2, category=long + "khác"), bulletin(3)]
+    files = render_all(settings(), items, NOW)
+    assert all(len(n) <= names.MAX_NAME and names.is_feed_file(n) for n in files)
+    documents_ = [n for n in files if names.is_subscription_document(n) and n.endswith(".atom")]
+    assert len(documents_) == 4  # all, the two long ones apart, and bulletin 3's category
+
+
+def test_icon_and_logo_from_the_config_reach_every_format() -> None:
+    from lxml import etree
+
+    config = Settings(public_base_url="https://bantin.example",
+                      site={"icon": "https://cdn.example/icon-512.png",
+                            "logo": "https://cdn.example/logo-144x72.png"})
+    files = render_all(config, [bulletin(1)], NOW)
+    atom = assert_valid("all.atom", files["all.atom"])  # RELAX NG: icon and logo in order
+    assert atom.feed.icon == "https://cdn.example/icon-512.png"
+    assert atom.feed.logo == "https://cdn.example/logo-144x72.png"
+    image = etree.fromstring(files["all.rss"]).find("channel/image")
+    assert image is not None and image.findtext("url") == "https://cdn.example/logo-144x72.png"
+    assert image.findtext("link") == "https://sonoivu.backan.example/"
+    assert_valid("all.rss", files["all.rss"])
+    doc = assert_valid("all.json", files["all.json"])
+    assert doc["icon"] == doc["favicon"] == "https://cdn.example/icon-512.png"
+    plain = render_all(settings(), [bulletin(1)], NOW)
+    assert b"<icon>" not in plain["all.atom"] and b"<image>" not in plain["all.rss"]
+    assert '"icon"' not in plain["all.json"].decode()
+
+
+def test_opml_marks_only_rss_as_rss_with_the_standard_version() -> None:
+    from lxml import etree
+
+    files = render_all(settings(), [bulletin(1)], NOW)
+    root = etree.fromstring(files["index.opml"])
+    kinds = {(o.get("xmlUrl").rsplit(".", 1)[1], o.get("type"), o.get("version"))
+             for o in root.iter("outline") if o.get("xmlUrl")}
+    assert kinds == {("rss", "rss", "RSS"), ("atom", "atom", None), ("json", "json", None)}
