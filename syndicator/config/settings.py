@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from syndicator.config.bounces import BounceSettings
+from syndicator.config.console import ConsoleSettings
 from syndicator.config.databases import check_url
 from syndicator.config.sections import Section
 from syndicator.errors import ConfigError
@@ -297,6 +298,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     log: LogSettings = LogSettings()
     bounces: BounceSettings = BounceSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @field_validator("timezone")
     @classmethod

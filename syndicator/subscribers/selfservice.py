@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +21,8 @@ from syndicator.subscribers.tokens import LinkToken
 # SQLite has no row locks: one process, so a lock here makes check-then-record atomic.
 _claim_lock = threading.Lock()
 REQUESTS = ("subscribed", "subscribe_requested")  # events that hold a request's preferences
-LEFT = ("unsubscribed", "bounced")
-ONE_CLICK = "one-click"  # the consent source of an RFC 8058 unsubscribe  # events after which an older confirmation link is void
+LEFT = ("unsubscribed", "bounced")  # events after which an older confirmation link is void
+ONE_CLICK = "one-click"  # the consent source of an RFC 8058 unsubscribe
 
 
 class LinkGone(Exception):
@@ -98,6 +98,26 @@ class SelfService:
             if existing is None or self._recently_mailed(conn, existing.id, "manage_link", now):
                 return None
             return self._claim(conn, existing.id, "manage_link", now)
+
+    def resend_confirmation(self, subscriber_id: int, *, now: datetime,
+                            also: Callable[[sa.Connection], object] | None = None,
+                            ) -> MailOrder | None:
+        """An operator mails a pending subscriber their confirmation link again (for their
+        latest request), under the same one-mail-per-interval rule as the form: None when
+        one went out too recently, or the subscriber is not pending. `also` runs in the same
+        transaction when a mail is queued (the console's audit entry)."""
+        with _claim_lock, self.engine.begin() as conn:
+            sid = _lock(conn, subscribers.c.id == subscriber_id)
+            sub = store.get(conn, sid) if sid is not None else None
+            if sub is None or sub.status != "pending":
+                return None
+            if self._recently_mailed(conn, sub.id, "confirmation", now):
+                return None
+            order = self._claim(conn, sub.id, "confirmation", now,
+                                store.latest_event_id(conn, sub.id, REQUESTS))
+            if also is not None:
+                also(conn)
+            return order
 
     def subscriber(self, subscriber_id: int, version: int) -> Subscriber:
         with self.engine.connect() as conn:
