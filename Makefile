@@ -18,7 +18,8 @@ run: $(STAMP)
 	$(BIN)/syndicator demo
 	exec $(BIN)/syndicator run
 
-# axe-core for the browser tests (npm ci from the lock file); without npm they skip.
+# axe-core for the browser tests and doiuse-email for the caniemail lint (npm ci from the
+# lock file); without npm they skip.
 AXE := node_modules/axe-core/axe.min.js
 $(AXE): package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \

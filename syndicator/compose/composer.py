@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -29,6 +29,7 @@ T = TypeVar("T")
 NOTICES = ("unsubscribed", "preferences_changed", "manage_link")
 MAX_NAME = 200  # as the subscriber model allows; also bounds the size guard's reserve
 SLOTS = ("name", "email", "unsubscribe", "preferences", "switch_size", "confirm")
+LIST_LABEL = "bantin"  # the default List-Id is <bantin.HOST> (RFC 2919)
 CACHE_SIZE = 128  # skeletons: (period, category set, variant) combinations in flight
 
 
@@ -49,19 +50,41 @@ class DigestComposer:
     # --- public surface ---------------------------------------------------------------------
 
     def message(self, digest: Digest, recipient: Recipient, *, message_id: str,
-                date: datetime) -> bytes:
-        """Complete RFC 5322 message bytes (CRLF), ready for aiosmtplib sendmail / an .eml file."""
+                date: datetime, eightbit: bool = False) -> bytes:
+        """Complete RFC 5322 message bytes (CRLF), ready for SMTP DATA or an .eml file.
+
+        eightbit: the bodies may be 8bit UTF-8 (the server offers 8BITMIME, RFC 6152); the
+        size guard then counts one byte per byte, so more bulletins fit in full. Without it
+        every byte is 7-bit ASCII (quoted-printable).
+        """
         if not digest.bulletins:
             raise ValueError(f"digest {digest.digest_id!r} is empty; nothing is sent then")
-        # The bulletins themselves are the key: equal content, equal skeleton, whatever
-        # the ids (frozen dataclasses hash by value; strings cache their hashes).
-        key = ("digest", digest, recipient.large)
-        skeleton = self._cached(key, lambda: self._digest_skeleton(digest, recipient.large))
-        values = self._values(recipient, message_id, date)
+        skeleton = self._digest(digest, recipient.large, eightbit, PERSONAL_RESERVE)
+        try:
+            values = self._values(recipient, message_id, date, skeleton.hole_kinds)
+        except mime.UnfitFor8bit:  # a personal value no 8bit line can hold: 7-bit then
+            eightbit = False
+            skeleton = self._digest(digest, recipient.large, eightbit, PERSONAL_RESERVE)
+            values = self._values(recipient, message_id, date, skeleton.hole_kinds)
         values["h:unsub"] = mime.list_unsubscribe(
             recipient.unsubscribe_url,
             recipient.unsubscribe_mailto or self._settings.mail.unsubscribe_mailto)
+        if skeleton.html_size(values) > HTML_LIMIT:
+            # Longer personal values than the reserve allows: a skeleton fitted for them.
+            needed = skeleton.html_size(values) - skeleton.html_fixed
+            reserve = -(-needed // PERSONAL_RESERVE) * PERSONAL_RESERVE
+            tight = self._digest(digest, recipient.large, eightbit, reserve)
+            if tight.hole_kinds != skeleton.hole_kinds:
+                values |= self._values(recipient, message_id, date, tight.hole_kinds)
+            skeleton = tight
         return skeleton.fill(values)
+
+    def _digest(self, digest: Digest, large: bool, eightbit: bool, reserve: int) -> Skeleton:
+        # The bulletins themselves are the key: equal content, equal skeleton, whatever
+        # the ids (frozen dataclasses hash by value; strings cache their hashes).
+        key = ("digest", digest, large, eightbit, reserve)
+        return self._cached(key, lambda: self._digest_skeleton(digest, large, eightbit,
+                                                               reserve))
 
     @property
     def messages(self) -> Any:
@@ -74,7 +97,7 @@ class DigestComposer:
     def web_copy(self, digest: Digest, *, large: bool) -> str:
         """The HTML page served at /digests/<id>[?size=large] (no personal links)."""
         return self._cached(("web", digest, large), lambda: self._renderer.digest(
-            digest, large=large, personal=None, limit=None).html)
+            digest, large=large, personal=None, fits=None).html)
 
     def confirmation(self, recipient: Recipient, *, confirm_url: str, message_id: str,
                      date: datetime) -> bytes:
@@ -98,15 +121,21 @@ class DigestComposer:
 
     # --- rendering once ---------------------------------------------------------------------
 
-    def _digest_skeleton(self, digest: Digest, large: bool) -> Skeleton:
-        rendered = self._renderer.digest(digest, large=large, personal=self._tokens,
-                                         limit=HTML_LIMIT - PERSONAL_RESERVE)
+    def _digest_skeleton(self, digest: Digest, large: bool, eightbit: bool,
+                         reserve: int) -> Skeleton:
+        def fits(html: str) -> bool:
+            size = mime.encoded_size(html, self._tokens, "html", eightbit)
+            return size + reserve <= HTML_LIMIT
+
+        rendered = self._renderer.digest(digest, large=large, personal=self._tokens, fits=fits)
+        head = self._head(rendered.subject, listed=True)
+        skeleton = self._build(head, rendered, f"{digest.digest_id}/{large}", eightbit)
         log.info("digest.skeleton_rendered", digest_id=digest.digest_id,
                  variant="large" if large else "standard", bulletins=len(digest.bulletins),
                  full=rendered.full, headlines=rendered.shown - rendered.full,
-                 html_bytes=len(rendered.html.encode("utf-8")))
-        head = self._head(rendered.subject, listed=True)
-        return self._build(head, rendered, f"{digest.digest_id}/{large}")
+                 encoding="8bit" if skeleton.eightbit else "quoted-printable",
+                 html_bytes=skeleton.html_fixed)
+        return skeleton
 
     def _transactional(self, kind: str, large: bool, extra: dict[str, str]) -> Skeleton:
         rendered = self._renderer.transactional(kind, large=large, personal=self._tokens,
@@ -114,7 +143,8 @@ class DigestComposer:
         return self._build(self._head(rendered.subject, listed=False), rendered,
                            f"{kind}/{extra}/{large}")
 
-    def _build(self, head: list[Piece], rendered: Rendered, seed: str) -> Skeleton:
+    def _build(self, head: list[Piece], rendered: Rendered, seed: str,
+               eightbit: bool = False) -> Skeleton:
         parts = [("plain", rendered.text), ("html", rendered.html)]
         for _, body in parts:
             for token in self._tokens.values():
@@ -122,7 +152,8 @@ class DigestComposer:
             if self._nonce in body.lower():
                 # A template filter changed a placeholder (upper-cased, cut): never send that.
                 raise RuntimeError("a personal placeholder was altered by a template")
-        return mime.skeleton(head, parts, self._tokens, seed + rendered.subject)
+        return mime.skeleton(head, parts, self._tokens, seed + rendered.subject,
+                             eightbit=eightbit)
 
     def _head(self, subject: str, *, listed: bool) -> list[Piece]:
         head: list[Piece] = ["h:date", self._fixed["from"], "h:to",
@@ -150,7 +181,9 @@ class DigestComposer:
 
     # --- per recipient ----------------------------------------------------------------------
 
-    def _values(self, r: Recipient, message_id: str, date: datetime) -> dict[str, bytes]:
+    def _values(self, r: Recipient, message_id: str, date: datetime,
+                kinds: Collection[str] = ("html", "text")) -> dict[str, bytes]:
+        """Every hole's bytes (raises UnfitFor8bit when a value cannot be on an 8bit line)."""
         name = one_line(r.name)[:MAX_NAME].strip()
         values = mime.hole_values({
             "name": name or self._default_name,
@@ -158,7 +191,7 @@ class DigestComposer:
             "unsubscribe": mime.url(r.unsubscribe_url),
             "preferences": mime.url(r.preferences_url),
             "switch_size": mime.url(r.switch_size_url),
-        })
+        }, kinds)
         values["h:date"] = mime.date_header(date)
         values["h:msgid"] = f"Message-ID: {mime.message_id(message_id)}\r\n".encode("ascii")
         values["h:to"] = mime.address_header("To", name, r.email)
@@ -180,9 +213,11 @@ def _list_id(s: Settings) -> bytes:
         phrase = ""
     else:
         host = urlsplit(s.base_url).hostname or "localhost"
-        ident, phrase = f"<bantin.{host}>", one_line(s.site.title)
+        # A host that already names the list (bantin.sonoivu...) is not prefixed twice.
+        label = host if host.startswith(LIST_LABEL + ".") else f"{LIST_LABEL}.{host}"
+        ident, phrase = f"<{label}>", one_line(s.site.title)
     if not (ident.isascii() and URL_SAFE.fullmatch(ident)):
         raise ConfigError(f"mail.list_id {configured!r} must be ASCII like bantin.example.gov.vn")
     if not phrase:
         return f"List-Id: {ident}\r\n".encode("ascii")
-    return f"List-Id: {mime.phrase(phrase)}\r\n {ident}\r\n".encode("ascii")
+    return f"List-Id: {mime.phrase(phrase, first=9)}\r\n {ident}\r\n".encode("ascii")

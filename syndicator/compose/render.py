@@ -16,8 +16,10 @@ from syndicator.models.bulletin import Bulletin
 from syndicator.models.message import Digest
 from syndicator.models.text import html_to_text, one_line
 
-HTML_LIMIT = 90_000  # bytes; Gmail clips near 102 KB and may hide the footer with it
-PERSONAL_RESERVE = 4_000  # room for the longest name and links substituted later
+# Bytes of the HTML part as transmitted (after its transfer encoding): Gmail clips near
+# 102 KB and hides the footer with it (the contract's limit).
+HTML_LIMIT = 100_000
+PERSONAL_RESERVE = 2_000  # room for a long name and the links, encoded (composer checks)
 LEAD_CHARS = 480
 TITLE_CHARS = 400
 # A one-bulletin subject is 'Tin mới ngày dd/mm/yyyy: ' (25 chars) and the title: <= 160.
@@ -79,7 +81,8 @@ class Renderer:
         return self._env.get_template("messages.j2").module
 
     def digest(self, digest: Digest, *, large: bool, personal: Mapping[str, str] | None,
-               limit: int | None) -> Rendered:
+               fits: Callable[[str], bool] | None) -> Rendered:
+        """`fits(html)`: whether that HTML is within the size guard (None: no guard)."""
         items = [item(b) for b in digest.bulletins]
         ctx = self._digest_context(digest, large, personal)
         subject = self._subject(ctx)
@@ -88,7 +91,7 @@ class Renderer:
             return self.html("digest.html.j2", ctx | _split(items, full, shown) | {
                 "subject": subject})
 
-        full, shown = _fit(html_for, len(items), limit)
+        full, shown = _fit(html_for, len(items), fits)
         html = html_for(full, shown)
         text = self._env.get_template("digest.txt.j2").render(
             ctx | _split(items, full, shown) | {"subject": subject})
@@ -117,6 +120,7 @@ class Renderer:
         s = self._settings
         return {"v": variants.tokens(large), "large": large, "p": personal,
                 "site_title": one_line(s.site.title), "site_url": str(s.site.url),
+                "contact": s.site.contact,
                 "subscribe_url": f"{self._base}/subscribe",
                 "no_reply": s.mail.reply_to is None}
 
@@ -127,7 +131,7 @@ class Renderer:
         return self._common(large, personal) | {
             "kind": "digest", "frequency": digest.frequency, "count": len(digest.bulletins),
             "period": dates.label(digest.frequency, digest.period_start,
-                                    digest.period_end, tz),
+                                  digest.period_end, tz, _earlier(digest)),
             "web_url": web + ("?size=large" if large else ""),
             "web_url_other": web + ("" if large else "?size=large"),
             "first_title": _clip(one_line(digest.bulletins[0].title), SUBJECT_TITLE_CHARS)
@@ -135,15 +139,23 @@ class Renderer:
         }
 
 
+def _earlier(digest: Digest) -> int:
+    """Bulletins published before the window (a first import, a late or backdated one)."""
+    if digest.frequency == "immediate":
+        return 0
+    return sum(1 for b in digest.bulletins if b.published_at < digest.period_start)
+
+
 def _split(items: list[Item], full: int, shown: int) -> dict[str, Any]:
     return {"items_full": items[:full], "items_brief": items[full:shown],
             "omitted": len(items) - shown, "items_all": items[:shown]}
 
 
-def _fit(html_for: Callable[[int, int], str], n: int, limit: int | None) -> tuple[int, int]:
-    """Most bulletins in full, then most headlines, that keep the HTML within `limit` bytes."""
+def _fit(html_for: Callable[[int, int], str], n: int,
+         guard: Callable[[str], bool] | None) -> tuple[int, int]:
+    """Most bulletins in full, then most headlines, whose HTML the guard accepts."""
     def fits(full: int, shown: int) -> bool:
-        return limit is None or len(html_for(full, shown).encode("utf-8")) <= limit
+        return guard is None or guard(html_for(full, shown))
 
     if fits(n, n):
         return n, n

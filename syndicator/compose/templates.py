@@ -93,12 +93,22 @@ def environment(timezone: str) -> Environment:
     env.filters["ddmm"] = lambda d: f"{d.day:02d}/{d.month:02d}"
     env.filters["ddmmyyyy"] = lambda d: f"{d.day:02d}/{d.month:02d}/{d.year}"
     env.filters["web_url"] = web_url
+    env.filters["hhmm"] = lambda d: f"{d.hour:02d}:{d.minute:02d}"
+    env.filters["vi_weekday"] = lambda d: format_date(d, "EEEE", locale="vi")
+    env.filters["vi_published"] = lambda d: _vi_published(d, tz)
+    env.filters["ddmmyyyy_local"] = lambda d: f"{d.astimezone(tz):%d/%m/%Y}"
     return env
 
 
 def _vi_weekday_date(value: datetime, tz: ZoneInfo) -> str:
     """'Thứ Hai, 27/11/2023' in the configured zone (Babel's Vietnamese weekday names)."""
     return format_date(value.astimezone(tz).date(), "EEEE, dd/MM/yyyy", locale="vi")
+
+
+def _vi_published(value: datetime, tz: ZoneInfo) -> str:
+    """'Thứ Năm, 03/12/2026, 09:30': when a bulletin was published, in the configured zone."""
+    local = value.astimezone(tz)
+    return f"{_vi_weekday_date(local, tz)}, {local.hour:02d}:{local.minute:02d}"
 
 
 def web_url(value: str | None) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 STANDARD: dict[str, Any] = {
     "name": "standard",
     "width": 640,
+    "mso_width": "640",  # Outlook for Windows ignores max-width: a fixed column there
     "body_size": 18,
     "small_size": 16,
     "h1_size": 28,
@@ -41,6 +42,7 @@ STANDARD: dict[str, Any] = {
 LARGE: dict[str, Any] = STANDARD | {
     "name": "large",
     "width": 760,
+    "mso_width": "100%",  # fluid in Outlook: zoom or a narrow pane never scrolls sideways
     "body_size": 24,
     "small_size": 24,
     "h1_size": 38,

@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from syndicator.config.bounces import BounceSettings
+from syndicator.config.console import ConsoleSettings
 from syndicator.config.databases import check_url
 from syndicator.config.sections import Section
 from syndicator.errors import ConfigError
@@ -36,12 +37,33 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
+class ContactSettings(Section):
+    """How readers reach the department: in the footer of every mail and page (None: left out)."""
+
+    address: str | None = "Số 1 đường Trường Chinh, phường Đức Xuân, thành phố Bắc Kạn"
+    phone: str | None = "0209 3870 000"
+    email: str | None = "vanthu@sonoivu.backan.example"
+    hours: str | None = "Thứ Hai đến thứ Sáu, sáng 7:30–11:30, chiều 13:30–17:00"
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None:
+            ascii_address(v)
+        return v
+
+    @property
+    def given(self) -> bool:
+        return any((self.address, self.phone, self.email, self.hours))
+
+
 class SiteSettings(Section):
     title: str = "Sở Nội vụ tỉnh Bắc Kạn"
     url: AnyHttpUrl = AnyHttpUrl("https://sonoivu.backan.example/")
     language: str = "vi"
     icon: AnyHttpUrl | None = None  # square image: Atom icon, JSON Feed icon and favicon
     logo: AnyHttpUrl | None = None  # wide image (2:1): Atom logo, RSS image
+    contact: ContactSettings = ContactSettings()
 
 
 class ColumnMap(Section):
@@ -276,6 +298,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     log: LogSettings = LogSettings()
     bounces: BounceSettings = BounceSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @field_validator("timezone")
     @classmethod

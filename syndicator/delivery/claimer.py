@@ -14,6 +14,7 @@ from syndicator.delivery.report import DeliverReport
 from syndicator.delivery.transport import Outcome
 from syndicator.state import leases, outbox
 from syndicator.state.conflicts import with_retries
+from syndicator.state.outbox import Claimed
 
 
 class Claimer:
@@ -30,8 +31,13 @@ class Claimer:
         self.batch = batch  # halved by the sender when a claim waited too long to be sent
         self._retry_from = retry_from  # --retry-now: backoff is ignored for this round
 
-    def claim(self) -> list[Prepared]:
+    def claim(self) -> list[Claimed]:
         return with_retries(self._claim_once)
+
+    def prepare(self, claims: list[Claimed], eightbit: bool) -> list[Prepared]:
+        """Message bytes for the claims; 8bit bodies when the transport takes them."""
+        with self._engine.connect() as conn:
+            return self._preparer.prepare(conn, claims, eightbit=eightbit)
 
     def give_back(self, ids: list[int]) -> None:
         """Pending again, the attempt not counted (only while our lease holds them)."""
@@ -40,7 +46,7 @@ class Claimer:
                 outbox.release(conn, ids, leases.OWNER, datetime.now(UTC))
             self._report.released += len(ids)
 
-    def _claim_once(self) -> list[Prepared]:
+    def _claim_once(self) -> list[Claimed]:
         now = datetime.now(UTC)
         delivery = self._settings.delivery
         if self._engine.dialect.name == "sqlite":  # renew the one-sender lease while busy
@@ -62,5 +68,4 @@ class Claimer:
             claims = [c for c in claims if c not in expired]
         if not claims:
             return [] if not expired else self._claim_once()
-        with self._engine.connect() as conn:
-            return self._preparer.prepare(conn, claims)
+        return claims

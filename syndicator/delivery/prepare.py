@@ -72,26 +72,31 @@ class Preparer:
         self._signer = make_signer(settings.mail)
         self.host = urlsplit(settings.base_url).hostname or "localhost"
 
-    def prepare(self, conn: sa.Connection, claims: Sequence[Claimed]) -> list[Prepared]:
+    def prepare(self, conn: sa.Connection, claims: Sequence[Claimed], *,
+                eightbit: bool = False) -> list[Prepared]:
+        """Message bytes for each claim; digests with 8bit bodies when `eightbit` (the
+        transport takes them: docs/adr/010-8bit-bodies-and-the-transmitted-size-guard.md)."""
         subs = subscriber_store.get_many(conn, [c.subscriber_id for c in claims])
-        return [self._safe(conn, c, subs[c.subscriber_id]) for c in claims]
+        return [self._safe(conn, c, subs[c.subscriber_id], eightbit) for c in claims]
 
-    def _safe(self, conn: sa.Connection, c: Claimed, sub: Subscriber) -> Prepared:
+    def _safe(self, conn: sa.Connection, c: Claimed, sub: Subscriber,
+              eightbit: bool) -> Prepared:
         # One message that cannot be composed must not stop the others.
         try:
-            return self._one(conn, c, sub)
+            return self._one(conn, c, sub, eightbit)
         except Exception as exc:  # noqa: BLE001 - recorded on the delivery, logged
             log.error("delivery.compose_failed", delivery_id=c.id, error=repr(exc)[:300])
             reason = f"cannot compose: {exc!r}"[:400]
             return Prepared(c, sub.email, c.message_id or "", error=reason,
                             final=isinstance(exc, PermanentError))
 
-    def _one(self, conn: sa.Connection, c: Claimed, sub: Subscriber) -> Prepared:
+    def _one(self, conn: sa.Connection, c: Claimed, sub: Subscriber,
+             eightbit: bool) -> Prepared:
         mid = c.message_id or message_id_for(c, self.host)
         skip = self._skip(c, sub)
         if skip is not None:
             return Prepared(c, sub.email, mid, skip=skip)
-        data = self._compose(conn, c, sub, mid)
+        data = self._compose(conn, c, sub, mid, eightbit)
         if data is None:
             return Prepared(c, sub.email, mid, skip="every bulletin of this digest was withdrawn")
         if self._signer is not None:
@@ -117,14 +122,15 @@ class Preparer:
         return None
 
     def _compose(self, conn: sa.Connection, c: Claimed, sub: Subscriber,
-                 mid: str) -> bytes | None:
+                 mid: str, eightbit: bool) -> bytes | None:
         recipient = self._links.recipient(sub)
         date = datetime.now(UTC)
         if c.kind == DIGEST:
             digest = self._digest(conn, c.content_id)
             if digest is None:
                 return None
-            return self._composer.message(digest, recipient, message_id=mid, date=date)
+            return self._composer.message(digest, recipient, message_id=mid, date=date,
+                                          eightbit=eightbit)
         if c.kind == "confirmation":
             request = (c.payload or {}).get("request")
             url = self._links.confirm(sub.id, sub.token_version, request)

@@ -73,9 +73,12 @@ class Sender:
     async def _produce(self) -> None:
         while not self._halted():
             lease_ends = time.monotonic() + self._settings.delivery.lease_seconds
-            batch = await asyncio.to_thread(self._claimer.claim)
-            if not batch:
+            claims = await asyncio.to_thread(self._claimer.claim)
+            if not claims:
                 return
+            # Composed for what the server takes now: 8bit where it offers 8BITMIME.
+            eightbit = await self._transport.eightbit()
+            batch = await asyncio.to_thread(self._claimer.prepare, claims, eightbit)
             for i, item in enumerate(batch):
                 if self._halted():
                     self._leftover += [p.claim.id for p in batch[i:]]

@@ -15,6 +15,12 @@ import aiosmtplib
 from aiosmtplib.protocol import normalize_message_line_endings
 
 _START_INPUT = 354
+
+
+class Needs8BitMime(aiosmtplib.SMTPException):
+    """An 8bit message for a server that did not offer 8BITMIME: compose it 7-bit again."""
+
+
 _COMPLETED = 250
 _WILL_FORWARD = 251
 
@@ -41,13 +47,19 @@ async def transaction(client: aiosmtplib.SMTP, sender: str, rcpt: str, message: 
     """Send one message to one recipient; returns the server's final reply text.
 
     Raises what aiosmtplib's own commands raise: SMTPSenderRefused, SMTPRecipientRefused,
-    SMTPDataError (with the server's code), timeouts and lost connections. After a refused
-    envelope the transaction is reset, so the connection stays usable.
+    SMTPDataError (with the server's code), timeouts and lost connections; Needs8BitMime,
+    before any command, for a message that is not 7-bit on a server without 8BITMIME.
+    After a refused envelope the transaction is reset, so the connection stays usable.
     """
     if client.is_ehlo_or_helo_needed:
         await client.ehlo()
     payload = wire_data(message)
     options = [f"SIZE={len(payload) - 3}"] if client.supports_extension("size") else []
+    if not message.isascii():
+        # 8bit bodies only where the server said it takes them (RFC 6152).
+        if not client.supports_extension("8bitmime"):
+            raise Needs8BitMime("the server does not offer 8BITMIME for an 8bit message")
+        options.append("BODY=8BITMIME")
     try:
         # The addresses were checked by the composer (ascii_address); execute_command still
         # refuses any control character in an argument.

@@ -34,6 +34,9 @@ class Outcome:
 
 class Transport(Protocol):
     async def open(self) -> None: ...
+    async def eightbit(self) -> bool:
+        """Whether messages may go with 8bit bodies now (RFC 6152); may connect to ask."""
+        ...
     async def send(self, slot: int, sender: str, rcpt: str, data: bytes, name: str) -> Outcome: ...
     async def close(self) -> None: ...
 
@@ -52,6 +55,9 @@ class FileTransport:
             self._dir.mkdir(parents=True, exist_ok=True)
         except OSError:  # each send then says why, and is retried like a 4xx
             pass
+
+    async def eightbit(self) -> bool:
+        return True  # a file has no transport to pass: UTF-8 as it is, lines within 998
 
     async def send(self, slot: int, sender: str, rcpt: str, data: bytes, name: str) -> Outcome:
         if self._stamp:
@@ -105,9 +111,22 @@ class SmtpTransport:
         self._tls = tls_context or ssl.create_default_context()
         self._conns: dict[int, aiosmtplib.SMTP] = {}
         self._limiter = RateLimiter(smtp.rate_per_second)
+        self._8bit: bool | None = None  # what the last greeting said about 8BITMIME
+        self._refused: Outcome | None = None  # eightbit() could not connect
 
     async def open(self) -> None:
         return None  # connections open lazily: a run with nothing to send connects nowhere
+
+    async def eightbit(self) -> bool:
+        """What the server's last EHLO said; connects slot 0 (kept for sending) to learn it."""
+        if self._8bit is None and 0 not in self._conns and self._refused is None:
+            try:
+                self._conns[0] = await self.connect()
+            except TransientError as exc:
+                # Sending reports it, without connecting again: no hammering a refusing server.
+                self._refused = Outcome("retry", _code_of(exc.__context__), str(exc),
+                                        unreachable=True)
+        return bool(self._8bit)
 
     async def connect(self) -> aiosmtplib.SMTP:
         """Connect, greet, STARTTLS (required when configured) and log in; raises TransientError."""
@@ -123,12 +142,17 @@ class SmtpTransport:
             if s.username:
                 password = s.password.get_secret_value() if s.password else ""
                 await client.login(s.username, password)
+            if client.is_ehlo_or_helo_needed:
+                await client.ehlo()
+            self._8bit = client.supports_extension("8bitmime")
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             client.close()
             raise TransientError(f"SMTP server {s.host}:{s.port}: {_describe(exc)}") from None
         return client
 
     async def send(self, slot: int, sender: str, rcpt: str, data: bytes, name: str) -> Outcome:
+        if self._refused is not None:
+            return self._refused
         client = self._conns.get(slot)
         if client is None or not client.is_connected:
             try:
@@ -142,6 +166,10 @@ class SmtpTransport:
         except asyncio.CancelledError:
             self._drop(slot)  # cut mid-transaction: this connection's state is unknown
             raise
+        except smtpwire.Needs8BitMime as exc:
+            # This connection's server differs from the one the message was composed for.
+            self._8bit = False
+            return Outcome("retry", None, f"{exc}; composed 7-bit on the next attempt")
         except aiosmtplib.SMTPRecipientRefused as exc:
             return _by_code(exc.code, exc.message)
         except aiosmtplib.SMTPResponseException as exc:

@@ -18,7 +18,8 @@ def stylesheet_bytes(settings: Settings) -> bytes:
     """The stylesheet for this site: the page's text and style, the feed's data left to XSLT."""
     text = _environment().get_template(TEMPLATE).render(
         v=variants.tokens(False), site_title=one_line(settings.site.title),
-        site_url=str(settings.site.url), base_url=settings.base_url)
+        site_url=str(settings.site.url), base_url=settings.base_url,
+        contact=settings.site.contact)
     return text.encode("utf-8")
 
 

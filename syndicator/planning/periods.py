@@ -61,3 +61,9 @@ def recent(schedule: Schedule, frequency: str, now: datetime, days: int = 7) -> 
         out.append(period)
         period = last_complete(schedule, frequency, period.start)
     return out[::-1]
+
+
+def next_end(schedule: Schedule, frequency: str, now: datetime) -> datetime:
+    """When the period of `frequency` in progress at `now` ends (its run is created then)."""
+    span = timedelta(days=1 if frequency == "daily" else 7)
+    return last_complete(schedule, frequency, now + span).end

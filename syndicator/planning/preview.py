@@ -9,14 +9,18 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from syndicator.compose.composer import DigestComposer
 from syndicator.config.settings import Settings
 from syndicator.errors import UsageError
 from syndicator.models.message import Digest, Recipient
+from syndicator.models.subscriber import Subscriber
 from syndicator.planning import periods
+from syndicator.planning.audience import Audience, plan
 from syndicator.state import bulletins as store
+from syndicator.state import runs
 from syndicator.subscribers.links import Links
 
 FALLBACK_COUNT = 10
@@ -64,21 +68,16 @@ def parse_now(value: str, tz: ZoneInfo) -> datetime:
 
 
 def sample_recipient(settings: Settings, composer: DigestComposer, large: bool) -> Recipient:
-    base = settings.base_url
-    name = str(composer.messages.preview_name)
-    size = "large" if large else "standard"
-    preferences = f"{base}/preferences/xem-truoc"
-    return Recipient(email=SAMPLE_EMAIL, name=name, text_size=size,
-                     unsubscribe_url=f"{base}/unsubscribe/xem-truoc",
-                     preferences_url=preferences,
-                     switch_size_url=Links.switch_size(preferences, size))
+    return _placeholder(settings, SAMPLE_EMAIL, str(composer.messages.preview_name),
+                        "large" if large else "standard")
 
 
 def render(composer: DigestComposer, preview: Preview, as_eml: bool) -> bytes:
-    """The .eml bytes, or the HTML part of exactly those bytes."""
+    """The .eml bytes, or the HTML part of exactly those bytes (as the file transport and a
+    server with 8BITMIME get them: 8bit)."""
     raw = composer.message(preview.digest, preview.recipient,
                            message_id=f"<{preview.digest.digest_id}@preview.invalid>",
-                           date=preview.digest.period_end)
+                           date=preview.digest.period_end, eightbit=True)
     if as_eml:
         return raw
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
@@ -86,3 +85,52 @@ def render(composer: DigestComposer, preview: Preview, as_eml: bool) -> bytes:
     assert isinstance(part, EmailMessage)
     html: str = part.get_content()
     return html.encode("utf-8")
+
+
+def next_for(settings: Settings, state: Engine, subscriber: Subscriber,
+             now: datetime | None = None) -> Preview | None:
+    """The digest this subscriber would get for the period in progress, with what has come in
+    so far, chosen by the planner's own rule; None when nothing is due to them yet.
+
+    Links are placeholders (a preview must not hand out working personal links).
+    """
+    now = now or datetime.now(UTC)
+    with state.connect() as conn:
+        start = _open_period_start(settings, conn, subscriber.frequency, now)
+        found = store.announceable_seen_between(conn, start, now)
+    who = Audience(subscriber.id, subscriber.categories,
+                   subscriber.confirmed_at or subscriber.created_at)
+    contents = plan(found, [who])
+    if not contents:
+        return None
+    wanted = set(contents[0].bulletin_ids)
+    end = now if subscriber.frequency == "immediate" else periods.next_end(
+        periods.schedule(settings.digests, settings.tz), subscriber.frequency, now)
+    digest = Digest(digest_id=f"preview-{subscriber.frequency}-{end:%Y%m%d%H%M}",
+                    frequency=subscriber.frequency, period_start=start, period_end=end,
+                    bulletins=tuple(b for b in found if b.id in wanted))
+    return Preview(digest, _recipient(settings, subscriber), False)
+
+
+def _open_period_start(settings: Settings, conn: sa.Connection, frequency: str,
+                       now: datetime) -> datetime:
+    """Where the period in progress began: the end of the last complete one (immediate: the
+    end of the last immediate run, as the planner takes it)."""
+    if frequency == "immediate":
+        return runs.latest_end(conn, "immediate") or now - timedelta(days=7)
+    schedule = periods.schedule(settings.digests, settings.tz)
+    return periods.last_complete(schedule, frequency, now).end
+
+
+def _recipient(settings: Settings, subscriber: Subscriber) -> Recipient:
+    return _placeholder(settings, subscriber.email, subscriber.name, subscriber.text_size)
+
+
+def _placeholder(settings: Settings, email: str, name: str, size: str) -> Recipient:
+    """A recipient whose personal links lead nowhere (`xem-truoc` is no token)."""
+    base = settings.base_url
+    preferences = f"{base}/preferences/xem-truoc"
+    return Recipient(email=email, name=name, text_size=size,
+                     unsubscribe_url=f"{base}/unsubscribe/xem-truoc",
+                     preferences_url=preferences,
+                     switch_size_url=Links.switch_size(preferences, size))

@@ -182,3 +182,71 @@ returned_messages = sa.Table(
     sa.Column("forward_claimed_at", UTCDateTime),
     sa.Column("forwarded_at", UTCDateTime),
 )
+
+# --- the operator's console (migration 0006) ---------------------------------------------
+
+# People who may use /admin; the console is off while this table is empty.
+operator_accounts = sa.Table(
+    "operator_accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),  # viewer | editor | admin
+    sa.Column("password_hash", sa.String(255), nullable=False),  # argon2id, PHC string
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("last_sign_in_at", UTCDateTime),
+)
+
+# Signed-in sessions: the cookie carries a random id, the table only its SHA-256, so that a
+# copy of the database signs no one in. Every replica sees a sign-out at once.
+operator_sessions = sa.Table(
+    "operator_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("operator_accounts.id"), nullable=False,
+              index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),  # the absolute limit
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("client", sa.String(64), nullable=False),
+)
+
+# Sign-in attempts, counted per account and per client over a window (replicas agree).
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("account_key", sa.String(320), nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Index("ix_login_attempts_account_key_at", "account_key", "at"),
+    sa.Index("ix_login_attempts_client_at", "client", "at"),
+)
+
+# Every operator action: who, what, on what, when, from where. Append-only, kept like the
+# consent history.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("operator_accounts.id")),  # None: CLI
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("action", sa.String(48), nullable=False),
+    sa.Column("target_kind", sa.String(32)),
+    sa.Column("target_id", sa.String(191)),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Index("ix_audit_log_target_kind_target_id", "target_kind", "target_id"),
+)
+
+# The console's lists page by key: a status filter walks one index in address order, and a
+# bulletin's deliveries are found by their digest content.
+sa.Index("ix_subscribers_status_email_key", subscribers.c.status, subscribers.c.email_key)
+sa.Index("ix_deliveries_content_id", deliveries.c.content_id)

@@ -11,6 +11,8 @@ from syndicator.state.schema import state_values
 # Written by ingest in the same commit as the first_seen_at of what it inserts; read by the
 # planner to know what ingest has committed.
 INGEST_WATERMARK = "ingest.watermark"
+# The last poll's summary (models.poll.PollSummary), written by runtime/poll.py for the console.
+LAST_POLL = "poll.last"
 
 
 def get_value(conn: sa.Connection, name: str) -> str | None:

@@ -24,6 +24,23 @@ _ACTIVATED_BY_ADD = {"unsubscribed": "resubscribed", "bounced": "resubscribed",
                      "pending": "activated"}
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad row of an import: its line, the field (or "row", "duplicate") and why."""
+
+    line: int
+    field: str
+    problem: str
+
+
+class ImportRejected(UsageError):
+    """Nothing was imported: the header is wrong (no rows), or these rows are."""
+
+    def __init__(self, message: str, rows: Iterable[RowProblem] = ()) -> None:
+        super().__init__(message)
+        self.rows = tuple(rows)
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -40,23 +57,47 @@ def add(engine: Engine, email: str, name: str | None, frequency: str,
     """Add an active subscriber (an operator's act); a returning or pending address is
     activated with the preferences given."""
     with engine.begin() as conn:
-        try:
-            new = build(email, name, frequency, categories, text_size,
-                        store.known_categories(conn))
-        except InvalidField as exc:
-            raise UsageError(str(exc)) from None
-        existing = store.get_by_email(conn, new.email)
-        now = _now()
-        if existing is None:
-            sid, _ = store.insert(conn, new, status="active", source=source, now=now, detail={})
-        elif existing.status in _ACTIVATED_BY_ADD:
-            sid = existing.id
-            store.update_preferences(conn, sid, new, source=source, now=now)
-            store.set_status(conn, sid, "active", event=_ACTIVATED_BY_ADD[existing.status],
-                             source=source, now=now)
-        else:
-            raise UsageError(f"{new.email} is already subscribed ({existing.status})")
-        return store.get(conn, sid)  # type: ignore[return-value]
+        return add_in(conn, email, name, frequency, categories, text_size, source)
+
+
+def add_in(conn: sa.Connection, email: str, name: str | None, frequency: str,
+           categories: Iterable[str], text_size: str, source: str = "cli",
+           detail: dict[str, Any] | None = None) -> Subscriber:
+    """`add` inside the caller's transaction (the console records its audit entry with it)."""
+    try:
+        new = build(email, name, frequency, categories, text_size, store.known_categories(conn))
+    except InvalidField as exc:
+        raise UsageError(str(exc)) from None
+    existing = store.get_by_email(conn, new.email)
+    now = _now()
+    if existing is None:
+        sid, _ = store.insert(conn, new, status="active", source=source, now=now,
+                              detail=detail or {})
+    elif existing.status in _ACTIVATED_BY_ADD:
+        sid = existing.id
+        store.update_preferences(conn, sid, new, source=source, now=now, detail=detail)
+        store.set_status(conn, sid, "active", event=_ACTIVATED_BY_ADD[existing.status],
+                         source=source, now=now, detail=detail)
+    else:
+        raise UsageError(f"{new.email} is already subscribed ({existing.status})")
+    return store.get(conn, sid)  # type: ignore[return-value]
+
+
+def edit_in(conn: sa.Connection, subscriber_id: int, name: str | None, frequency: str,
+            categories: Iterable[str], text_size: str, source: str,
+            detail: dict[str, Any] | None = None) -> Subscriber:
+    """New name, frequency, categories and text size for a subscriber (status unchanged),
+    validated like `add` and recorded in the consent history."""
+    existing = store.get(conn, subscriber_id)
+    if existing is None:
+        raise UsageError(f"no subscriber with id {subscriber_id}")
+    try:
+        new = build(existing.email, name, frequency, categories, text_size,
+                    store.known_categories(conn))
+    except InvalidField as exc:
+        raise UsageError(str(exc)) from None
+    store.update_preferences(conn, subscriber_id, new, source=source, now=_now(), detail=detail)
+    return store.get(conn, subscriber_id)  # type: ignore[return-value]
 
 
 def unknown(email: str) -> UsageError:
@@ -70,10 +111,19 @@ def remove(engine: Engine, email: str, source: str = "cli") -> Subscriber:
         existing = store.get_by_email(conn, email.strip())
         if existing is None:
             raise unknown(email)
-        if existing.status != "unsubscribed":
-            store.set_status(conn, existing.id, "unsubscribed", event="unsubscribed",
-                             source=source, now=_now())
-        return store.get(conn, existing.id)  # type: ignore[return-value]
+        return remove_in(conn, existing.id, source)
+
+
+def remove_in(conn: sa.Connection, subscriber_id: int, source: str,
+              detail: dict[str, Any] | None = None) -> Subscriber:
+    """`remove` of a known subscriber inside the caller's transaction."""
+    existing = store.get(conn, subscriber_id)
+    if existing is None:
+        raise UsageError(f"no subscriber with id {subscriber_id}")
+    if existing.status != "unsubscribed":
+        store.set_status(conn, existing.id, "unsubscribed", event="unsubscribed",
+                         source=source, now=_now(), detail=detail)
+    return store.get(conn, existing.id)  # type: ignore[return-value]
 
 
 def reset_links(engine: Engine, email: str, source: str = "cli") -> Subscriber:
@@ -86,10 +136,15 @@ def reset_links(engine: Engine, email: str, source: str = "cli") -> Subscriber:
         existing = store.get_by_email(conn, email.strip())
         if existing is None:
             raise unknown(email)
-        # No FOR UPDATE first, unlike the pages: only the id is read before the UPDATE, and
-        # that UPDATE locks the row itself (a confirm or mail claim runs wholly before or after).
-        store.reset_links(conn, existing.id, source=source, now=_now())
-        return store.get(conn, existing.id)  # type: ignore[return-value]
+        return reset_links_in(conn, existing.id, source)
+
+
+def reset_links_in(conn: sa.Connection, subscriber_id: int, source: str) -> Subscriber:
+    """`reset_links` of a known subscriber inside the caller's transaction."""
+    # No FOR UPDATE first, unlike the pages: only the id is read before the UPDATE, and
+    # that UPDATE locks the row itself (a confirm or mail claim runs wholly before or after).
+    store.reset_links(conn, subscriber_id, source=source, now=_now())
+    return store.get(conn, subscriber_id)  # type: ignore[return-value]
 
 
 def consent_record(engine: Engine, email: str) -> dict[str, Any]:
@@ -132,32 +187,38 @@ def export_csv(engine: Engine, out: TextIO, *, everyone: bool = False) -> int:
     return count
 
 
-def import_csv(engine: Engine, text: str) -> ImportReport:
+def import_csv(engine: Engine, text: str, source: str = "import") -> ImportReport:
     """All rows or none: every bad row is reported with its line number."""
     with engine.begin() as conn:
-        rows = _parse_csv(text, store.known_categories(conn))
-        report = ImportReport()
-        now = _now()
-        for line, new in rows:
-            _import_one(conn, line, new, now, report)
-        return report
+        return import_in(conn, text, source)
+
+
+def import_in(conn: sa.Connection, text: str, source: str = "import",
+              detail: dict[str, Any] | None = None) -> ImportReport:
+    """`import_csv` inside the caller's transaction (raises UsageError before any write)."""
+    rows = _parse_csv(text, store.known_categories(conn))
+    report = ImportReport()
+    now = _now()
+    for line, new in rows:
+        _import_one(conn, line, new, now, report, source, detail or {})
+    return report
 
 
 def _import_one(conn: sa.Connection, line: int, new: NewSubscriber | str, now: datetime,
-                report: ImportReport) -> None:
+                report: ImportReport, source: str, detail: dict[str, Any]) -> None:
     if isinstance(new, str):  # a row of `export --all` whose status is not active
         report.skipped.append(new)
         return
     existing = store.get_by_email(conn, new.email)
     if existing is None:
-        store.insert(conn, new, status="active", source="import", now=now,
-                     detail={"line": line})
+        store.insert(conn, new, status="active", source=source, now=now,
+                     detail=detail | {"line": line})
         report.created += 1
     elif existing.status in ("unsubscribed", "bounced"):
         report.skipped.append(f"line {line}: {new.email} is {existing.status}; not re-subscribed"
                               " (use `subscribers add` if they asked to come back)")
     else:
-        store.update_preferences(conn, existing.id, new, source="import", now=now)
+        store.update_preferences(conn, existing.id, new, source=source, now=now, detail=detail)
         report.updated += 1
 
 
@@ -166,11 +227,11 @@ def _parse_csv(text: str, known: list[str]) -> list[tuple[int, NewSubscriber | s
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     unknown = [h for h in header if h not in (*CSV_COLUMNS, "status")]
     if "email" not in header or unknown:
-        raise UsageError(f"CSV header must name columns among {', '.join(CSV_COLUMNS)} "
+        raise ImportRejected(f"CSV header must name columns among {', '.join(CSV_COLUMNS)} "
                          f"(email required); got: {', '.join(header) or 'nothing'}")
     reader.fieldnames = header
     rows: list[tuple[int, NewSubscriber | str]] = []
-    errors: list[str] = []
+    errors: list[RowProblem] = []
     seen: dict[str, int] = {}
     for record in reader:
         line = reader.line_num
@@ -178,16 +239,18 @@ def _parse_csv(text: str, known: list[str]) -> list[tuple[int, NewSubscriber | s
             new = _row(record, known)
             status = _status(record)
         except InvalidField as exc:
-            errors.append(f"line {line}: {exc}")
+            errors.append(RowProblem(line, exc.field, str(exc)))
             continue
         if new.email.casefold() in seen:
-            errors.append(f"line {line}: {new.email} repeats line {seen[new.email.casefold()]}")
+            errors.append(RowProblem(line, "duplicate", f"{new.email} repeats line "
+                                     f"{seen[new.email.casefold()]}"))
             continue
         seen[new.email.casefold()] = line
         rows.append((line, new if status == "active" else
                      f"line {line}: {new.email} is {status} in the file; not imported"))
     if errors:
-        raise UsageError("nothing imported; fix these rows:\n  " + "\n  ".join(errors))
+        raise ImportRejected("nothing imported; fix these rows:\n  " + "\n  ".join(
+            f"line {e.line}: {e.problem}" for e in errors), errors)
     return rows
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from syndicator.subscribers.tokens import LinkToken
 _claim_lock = threading.Lock()
 REQUESTS = ("subscribed", "subscribe_requested")  # events that hold a request's preferences
 LEFT = ("unsubscribed", "bounced")  # events after which an older confirmation link is void
+ONE_CLICK = "one-click"  # the consent source of an RFC 8058 unsubscribe
 
 
 class LinkGone(Exception):
@@ -98,6 +99,26 @@ class SelfService:
                 return None
             return self._claim(conn, existing.id, "manage_link", now)
 
+    def resend_confirmation(self, subscriber_id: int, *, now: datetime,
+                            also: Callable[[sa.Connection], object] | None = None,
+                            ) -> MailOrder | None:
+        """An operator mails a pending subscriber their confirmation link again (for their
+        latest request), under the same one-mail-per-interval rule as the form: None when
+        one went out too recently, or the subscriber is not pending. `also` runs in the same
+        transaction when a mail is queued (the console's audit entry)."""
+        with _claim_lock, self.engine.begin() as conn:
+            sid = _lock(conn, subscribers.c.id == subscriber_id)
+            sub = store.get(conn, sid) if sid is not None else None
+            if sub is None or sub.status != "pending":
+                return None
+            if self._recently_mailed(conn, sub.id, "confirmation", now):
+                return None
+            order = self._claim(conn, sub.id, "confirmation", now,
+                                store.latest_event_id(conn, sub.id, REQUESTS))
+            if also is not None:
+                also(conn)
+            return order
+
     def subscriber(self, subscriber_id: int, version: int) -> Subscriber:
         with self.engine.connect() as conn:
             return _current(conn, subscriber_id, version)
@@ -129,6 +150,10 @@ class SelfService:
                                   categories=new.categories, text_size=new.text_size)
             store.update_preferences(conn, sub.id, prefs, source="preferences-page", now=now,
                                      paused=paused, detail=detail)
+            if _preferences(sub, {}) != prefs or sub.paused != paused:
+                # A short note that the choice was saved: the mailbox owner learns of a change
+                # made with a link that may have been forwarded.
+                outbox.enqueue(conn, "preferences_changed", sub.id, now)
             return store.get(conn, sub.id)  # type: ignore[return-value]
 
     def resubscribe(self, subscriber_id: int, version: int, *, detail: dict[str, Any],
@@ -152,6 +177,8 @@ class SelfService:
             if sub.status != "unsubscribed":
                 store.set_status(conn, sub.id, "unsubscribed", event="unsubscribed",
                                  source=source, now=now, detail=detail)
+                if source != ONE_CLICK:  # RFC 8058: a mail provider's POST gets no mail back
+                    outbox.enqueue(conn, "unsubscribed", sub.id, now)
             return store.get(conn, sub.id)  # type: ignore[return-value]
 
     def _recently_mailed(self, conn: sa.Connection, subscriber_id: int, kind: str,

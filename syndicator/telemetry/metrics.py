@@ -58,6 +58,9 @@ _page_refusals = Counter("syndicator_subscriber_page_refusals",
 _page_mails = Counter("syndicator_subscriber_page_mails",
                       "Confirmation and manage-link mails the pages sent, by kind and result.",
                       ["kind", "result"], registry=REGISTRY)
+_console_sign_ins = Counter("syndicator_console_sign_ins",
+                           "Sign-ins to the operator's console, by result (ok, credentials, "
+                           "rate_limited).", ["result"], registry=REGISTRY)
 _run_overdue = Gauge("syndicator_digest_run_overdue",
                      "1 while the latest scheduled run of a frequency is not complete past its "
                      "deadline.", ["frequency"], registry=REGISTRY)
@@ -142,6 +145,10 @@ def page_refused(reason: str) -> None:
 
 def page_mail(kind: str, sent: bool) -> None:
     _page_mails.labels(kind, "sent" if sent else "failed").inc()
+
+
+def console_sign_in(result: str) -> None:
+    _console_sign_ins.labels(result).inc()
 
 
 def digest_run_overdue(frequency: str, overdue: bool) -> None:

@@ -24,14 +24,15 @@ def create_app(settings: Settings, engine: Engine, health: Health,
                wake_sender: Callable[[], None] = lambda: None) -> ASGIApp:
     """Operator routes plus each feature's routes (each feature module owns its paths), feed
     files first (feeds.FeedsFirst), all behind the access log when it is on; `wake_sender` is
-    called when a page queued a mail."""
-    from syndicator.web import feeds
+    called when a page queued a mail. The operator's console is mounted under /admin."""
+    from syndicator.web import admin, feeds
 
     http = settings.http
     operator = ops.routes(health, with_metrics=http.metrics_port is None,
                           metrics_token=metrics_token(settings))
     files = feeds.endpoint(settings)
-    routes = [*operator, *feature_routes(settings, engine, wake_sender, files)]
+    routes = [*operator, *feature_routes(settings, engine, wake_sender, files),
+              *admin.routes(settings, engine, health, wake_sender)]
     app = feeds.FeedsFirst(Starlette(routes=routes), files)
     return AccessLog(app) if http.access_log else app
 

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from syndicator.config.settings import Settings
 from syndicator.models.subscriber import TEXT_SIZES, Subscriber
 from syndicator.subscribers.rules import InvalidField, build
-from syndicator.subscribers.selfservice import Confirmation, LinkGone
+from syndicator.subscribers.selfservice import ONE_CLICK, Confirmation, LinkGone
 from syndicator.subscribers.tokens import InvalidToken, LinkToken
 from syndicator.telemetry import metrics
 from syndicator.web.forms import SubscriberFields
@@ -147,6 +147,7 @@ class PersonalPages(PageKit):
         sub = await run_in_threadpool(self.service.save_preferences, sub.id, sub.token_version,
                                       new, fields.paused, detail={"client": evidence["client"]},
                                       now=_now())
+        self.wake_sender()  # a changed choice queued its notice
         metrics.page_action("preferences_saved")
         return page(sub, fields=_fields_of(sub), done="saved")
 
@@ -162,8 +163,9 @@ class PersonalPages(PageKit):
             return page(sub, status=400, errors={"form": "form_expired"})
         sub = await run_in_threadpool(
             self.service.unsubscribe, sub.id, sub.token_version,
-            source="one-click" if one_click else "unsubscribe-page",
+            source=ONE_CLICK if one_click else "unsubscribe-page",
             detail={"client": self._client(request)}, now=_now())
+        self.wake_sender()  # the page's unsubscribe queued its notice
         metrics.page_action("unsubscribed_one_click" if one_click else "unsubscribed")
         return page(sub, done=True)
 

@@ -39,6 +39,7 @@ class View:
         self._env = environment()
         self._common = {"site_title": one_line(settings.site.title),
                         "site_url": str(settings.site.url), "base_url": settings.base_url,
+                        "contact": settings.site.contact,
                         "mail_interval_minutes": settings.subscriptions.mail_interval_minutes}
         messages = self._env.get_template("messages.j2").make_module(self._common)
         self.consent_text = one_line(str(cast(Any, messages).consent_text()))

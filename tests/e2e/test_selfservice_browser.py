@@ -47,17 +47,19 @@ def smtp() -> Iterator[tuple[SmtpServer, FaultyHandler]]:
 class Visit:
     """Screenshots and axe-core checks of each page, numbered in the order a person sees them."""
 
-    def __init__(self, page: Any, axe_page: Any) -> None:
+    def __init__(self, page: Any, axe_page: Any, artifacts: Path = ARTIFACTS) -> None:
         self.page = page
         self.axe_page = axe_page  # JavaScript on: the person's page runs without it
         self.step = 0
         self.violations: dict[str, list[dict[str, Any]]] = {}
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.artifacts = artifacts
+        artifacts.mkdir(parents=True, exist_ok=True)
 
     def check(self, name: str) -> None:
         self.step += 1
         assert self.page.evaluate("document.documentElement.lang") == "vi"
-        self.page.screenshot(path=str(ARTIFACTS / f"{self.step:02d}-{name}.png"), full_page=True)
+        self.page.screenshot(path=str(self.artifacts / f"{self.step:02d}-{name}.png"),
+                             full_page=True)
         self.axe_page.set_content(self.page.content())
         self.axe_page.add_script_tag(path=str(AXE))
         result = self.axe_page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: "

@@ -53,4 +53,4 @@ def test_wheel_ships_templates(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     subject = done.stdout.strip().splitlines()[-1]
-    assert subject == "Bản tin Sở Nội vụ tỉnh Bắc Kạn: 2 tin mới ngày 27/11/2023"
+    assert subject == "Bản tin Sở Nội vụ tỉnh Bắc Kạn: 2 tin mới từ 26/11 đến 27/11/2023"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -93,7 +94,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("variant", ["standard", "large"])
-@pytest.mark.parametrize("width", [320, 800])
+@pytest.mark.parametrize("width", [320, 375, 1024])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_variant_reads_well(browser: Any, variant: str, width: int, scheme: str) -> None:
     body_px, heading_px, contrast, button_px = NEEDS[variant]
@@ -163,10 +164,45 @@ def test_size_guarded_digest_reads_well(browser: Any) -> None:
         digest(bulletins=items, digest_id="guard"), recipient(large=True),
         message_id="<g@x>", date=datetime(2023, 11, 27, 0, 5, tzinfo=UTC))
     html = html_part(raw)
-    assert len(html.encode("utf-8")) < 90_000 and "Các tin khác" in html
+    assert len(html.encode("utf-8")) < 100_000 and "Các tin khác" in html
     m, violations = _measure_at_320(browser, html, enhanced=True)
     assert m["bodyMin"] >= 24 and m["contrastMin"] >= 7 and m["scrollWidth"] <= 320, m
     assert violations == [], violations
+
+
+PREHEADER_SEEN = """() => {
+  const el = document.querySelector('.preheader');
+  const r = el.getBoundingClientRect();
+  const bg = e => { for (; e; e = e.parentElement) { const c = getComputedStyle(e)
+    .backgroundColor; if (c !== 'rgba(0, 0, 0, 0)') return c; } return 'rgb(255, 255, 255)'; };
+  return {height: r.height, text: el.textContent.trim().length,
+          color: getComputedStyle(el).color, background: bg(el.parentElement)};
+}"""
+
+
+def without(html: str, properties: str) -> str:
+    """The mail as a client sees it that drops <style> and these inline properties."""
+    html = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+    return re.sub(r'(<div class="preheader"[^>]*style=")([^"]*)"',
+                  lambda m: m.group(1) + re.sub(rf"({properties}):[^;]*;?", "", m.group(2))
+                  + '"', html)
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["standard", "large"])
+def test_preheader_stays_hidden_without_display_none(browser: Any, large: bool) -> None:
+    """Gmail's mobile webmail drops <style>, display:none and opacity (caniemail); were it to
+    drop max-height and max-width too, a 1px line in the background's colour is all left."""
+    html = sample_html(large)
+    page = browser.new_page(viewport={"width": 375, "height": 900})
+    try:
+        page.set_content(without(html, "display|opacity"))
+        gmail = page.evaluate(PREHEADER_SEEN)
+        page.set_content(without(html, "display|opacity|max-height|max-width"))
+        worst = page.evaluate(PREHEADER_SEEN)
+    finally:
+        page.close()
+    assert gmail["text"] > 0 and gmail["height"] == 0, gmail
+    assert worst["height"] <= 2 and worst["color"] == worst["background"], worst
 
 
 def test_the_checks_catch_a_bad_email(browser: Any) -> None:

@@ -490,3 +490,39 @@ def test_operator_verbs_on_an_unknown_address_are_one_line_exit_2(lite: Site,
         result = _cli(lite, tmp_path, "subscribers", verb, "nobody@x.gov.vn")
         assert result.exit_code == 2, (verb, result.output)
         assert "no subscriber with address 'nobody@x.gov.vn'" in result.output
+
+
+def test_page_changes_are_confirmed_by_a_short_notice(lite: Site) -> None:
+    """Issue 17: the notices the docs promise are sent, through the outbox; never for a mail
+    provider's one-click unsubscribe, nor for a save that changed nothing."""
+    confirmed(lite, "note@x.gov.vn")
+    mails = len(lite.mails("note@x.gov.vn"))
+    preferences = lite.link(lite.mails("note@x.gov.vn")[-1], "preferences")
+    page = lite.client.get(preferences)
+    unchanged = {"form_token": form_token(page.text), "name": "", "frequency": "daily",
+                 "text_size": "standard"}
+    assert lite.client.post(preferences, data=unchanged).status_code == 200
+    assert len(lite.mails("note@x.gov.vn")) == mails  # nothing changed: no notice
+    changed = unchanged | {"frequency": "weekly",
+                           "form_token": form_token(lite.client.get(preferences).text)}
+    assert lite.client.post(preferences, data=changed).status_code == 200
+    notice = lite.mails("note@x.gov.vn")[-1]
+    assert len(lite.mails("note@x.gov.vn")) == mails + 1
+    assert "đã được cập nhật" in notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    unsubscribe = lite.link(notice, "unsubscribe")
+    page = lite.client.get(unsubscribe)
+    sent = lite.client.post(unsubscribe, data={"form_token": form_token(page.text)})
+    assert sent.status_code == 200
+    bye = lite.mails("note@x.gov.vn")[-1]
+    assert len(lite.mails("note@x.gov.vn")) == mails + 2
+    assert "đã được hủy đăng ký" in bye.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_one_click_unsubscribe_sends_nothing_back(lite: Site) -> None:
+    confirmed(lite, "quiet@x.gov.vn")
+    mails = len(lite.mails("quiet@x.gov.vn"))
+    unsubscribe = lite.link(lite.mails("quiet@x.gov.vn")[-1], "unsubscribe")
+    r = lite.client.post(unsubscribe, content=b"List-Unsubscribe=One-Click",
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200 and lite.subscriber("quiet@x.gov.vn").status == "unsubscribed"
+    assert len(lite.mails("quiet@x.gov.vn")) == mails

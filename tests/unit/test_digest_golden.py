@@ -39,6 +39,15 @@ def test_daily_digest(large: bool) -> None:
     _check(f"digest-daily-{'large' if large else 'standard'}.eml", raw)
 
 
+def test_daily_digest_8bit() -> None:
+    """As sent to a server that offers 8BITMIME: the UTF-8 reads as it is in the file."""
+    items = (bulletin(1), bulletin(2, author=None), bulletin(3, category=""))
+    raw = DigestComposer(Settings()).message(
+        digest(bulletins=items), recipient(), eightbit=True,
+        message_id="<2023-11-27-daily.1@syndicator.example>", date=DATE)
+    _check("digest-daily-standard-8bit.eml", raw)
+
+
 def test_confirmation() -> None:
     raw = DigestComposer(Settings()).confirmation(
         recipient(name="Trường THPT Bắc Kạn"), confirm_url="http://127.0.0.1:8080/confirm/t.1",

@@ -24,8 +24,7 @@ TITLES = ("Thông báo số 1 về tuyển dụng công chức tỉnh Bắc Kạ
           "Quyết định phê duyệt Đề án vị trí việc làm & cơ cấu ngạch công chức năm 2024",
           "Thông báo số 3 về tuyển dụng công chức tỉnh Bắc Kạn năm 2023",
           "Kế hoạch cải cách hành chính năm 2024", "Thông báo số 5 về thi đua khen thưởng")
-INTRO = ("Sở Nội vụ tỉnh Bắc Kạn trân trọng gửi Quý cơ quan 5 tin mới đăng trên "
-         "Cổng Thông tin điện tử trong ngày 27/11/2023.")
+INTRO = "5 tin mới từ 26/11 đến 27/11/2023:"
 # The .preheader rule: hidden everywhere (Outlook needs mso-hide) yet still read as preview text.
 PREHEADER = {"display": "none", "font-size": "1px", "line-height": "1px", "max-height": "0",
              "max-width": "0", "opacity": "0", "overflow": "hidden", "mso-hide": "all"}

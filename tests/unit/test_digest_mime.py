@@ -51,7 +51,7 @@ def test_headers_are_ascii_and_decode_to_vietnamese(composer: DigestComposer) ->
     assert raw.isascii()  # 7-bit all through: QP bodies, RFC 2047 headers
     assert b"\n" not in raw.replace(b"\r\n", b"")
     msg = parse(raw)
-    assert msg["Subject"] == "Bản tin Sở Nội vụ tỉnh Bắc Kạn: 5 tin mới ngày 27/11/2023"
+    assert msg["Subject"] == "Bản tin Sở Nội vụ tỉnh Bắc Kạn: 5 tin mới từ 26/11 đến 27/11/2023"
     assert msg["From"].addresses[0].display_name == "Sở Nội vụ tỉnh Bắc Kạn"
     assert msg["From"].addresses[0].addr_spec == "bantin@sonoivu.backan.example"
     assert msg["To"].addresses[0].display_name == "Văn phòng UBND huyện Ba Bể"
@@ -170,8 +170,8 @@ def test_large_text_recipient_gets_the_large_variant(composer: DigestComposer) -
 
 
 @pytest.mark.parametrize("frequency,count,expected", [
-    ("weekly", 3, "Bản tin Sở Nội vụ tỉnh Bắc Kạn: 3 tin mới tuần 20/11–26/11/2023"),
-    ("daily", 4, "Bản tin Sở Nội vụ tỉnh Bắc Kạn: 4 tin mới ngày 27/11/2023"),
+    ("weekly", 3, "Bản tin Sở Nội vụ tỉnh Bắc Kạn: 3 tin mới từ 20/11 đến 27/11/2023"),
+    ("daily", 4, "Bản tin Sở Nội vụ tỉnh Bắc Kạn: 4 tin mới từ 26/11 đến 27/11/2023"),
     ("immediate", 2, "2 tin mới ngày 27/11/2023 từ Sở Nội vụ tỉnh Bắc Kạn"),
     ("immediate", 1, ("Tin mới ngày 27/11/2023: "
                       "Thông báo số 1 về tuyển dụng công chức tỉnh Bắc Kạn năm 2023")),

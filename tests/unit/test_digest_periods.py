@@ -61,9 +61,12 @@ def test_midnight_schedules_name_the_day_before() -> None:
     assert (lab.first, lab.last) == (date(2023, 11, 20), date(2023, 11, 26))
 
 
-def test_labels_for_morning_schedules() -> None:
+def test_labels_for_morning_schedules_name_both_ends() -> None:
     s, e = last_complete("daily", local(2023, 11, 27, 7), CFG, HCM)
-    assert label("daily", s, e, HCM).last == date(2023, 11, 27)
+    lab = label("daily", s, e, HCM)
+    assert (lab.first, lab.last, lab.whole_days) == (date(2023, 11, 26), date(2023, 11, 27),
+                                                     False)
+    assert (lab.start, lab.end) == (local(2023, 11, 26, 7), local(2023, 11, 27, 7))
     s, e = last_complete("weekly", local(2023, 11, 27, 7), CFG, HCM)
     lab = label("weekly", s, e, HCM)
-    assert (lab.first, lab.last) == (date(2023, 11, 20), date(2023, 11, 26))
+    assert (lab.first, lab.last) == (date(2023, 11, 20), date(2023, 11, 27))

@@ -26,6 +26,7 @@ header { padding-bottom: 0; display: flex; flex-wrap: wrap; gap: 8px 24px; justi
 .sizes a[aria-current] { font-weight: bold; color: #1f2328; text-decoration: none; border-bottom: 3px solid #0b57a4; }
 footer { border-top: 3px solid #c9d1db; font-size: 16px; color: #4b5563; }
 footer p { margin: 0 0 8px 0; }
+footer address { font-style: normal; margin: 0 0 8px 0; }
 h1, h2 { line-height: 1.3; margin: 0 0 12px 0; }
 h1 { font-size: 28px; margin-top: 12px; }
 h2 { font-size: 22px; margin-top: 24px; }
@@ -85,6 +86,8 @@ ul.entries { padding-left: 1.2em; }
 </main>
 <footer>
 <p>Nguồn tin của Sở Nội vụ tỉnh Bắc Kạn. <a href="https://bantin.sonoivu.example/feeds/index.opml">Danh sách mọi nguồn tin (OPML)</a></p>
+<address class="contact"><strong>Liên hệ Sở Nội vụ tỉnh Bắc Kạn</strong>
+<br/>Địa chỉ: Số 1 đường Trường Chinh, phường Đức Xuân, thành phố Bắc Kạn<br/>Điện thoại: 0209 3870 000<br/>Thư điện tử: <a href="mailto:vanthu@sonoivu.backan.example">vanthu@sonoivu.backan.example</a><br/>Giờ làm việc: Thứ Hai đến thứ Sáu, sáng 7:30–11:30, chiều 13:30–17:00</address>
 </footer>
 </div>
 </body>
