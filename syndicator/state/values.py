@@ -23,3 +23,15 @@ def set_value(conn: sa.Connection, name: str, value: str) -> None:
                            .values(value=value, updated_at=now))
     if updated.rowcount == 0:
         conn.execute(state_values.insert().values(name=name, value=value, updated_at=now))
+
+
+def insert_once(conn: sa.Connection, name: str, value: str) -> bool:
+    """Record `name` unless some process already did: True for the one that did it now
+    (the primary key decides between replicas)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(state_values.insert().values(name=name, value=value,
+                                                      updated_at=datetime.now(UTC)))
+    except sa.exc.IntegrityError:
+        return False
+    return True
