@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _EPSILON = timedelta(microseconds=1)
+# Longer than a day (and its DST hour): a daily period that spans days off (working calendar).
+_ONE_DAY = timedelta(hours=25)
 
 
 @dataclass(frozen=True)
@@ -19,11 +21,12 @@ class PeriodLabel:
 
 
 def label(frequency: str, start: datetime, end: datetime, tz: ZoneInfo) -> PeriodLabel:
-    """The days to name: a daily digest is dated by the last day it touches; a week by 7 days."""
+    """The days to name: a daily digest is dated by the last day it touches, or by every day
+    since the previous digest when it covers days off; a week by 7 days."""
     first = start.astimezone(tz).date()
     last = (end - _EPSILON).astimezone(tz).date()
     if frequency == "weekly":
         last = min(last, first + timedelta(days=6))
-    elif frequency in ("daily", "immediate"):
+    elif frequency == "immediate" or end - start <= _ONE_DAY:
         first = last
     return PeriodLabel(kind=frequency, first=first, last=last)

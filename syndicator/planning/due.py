@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -49,6 +49,25 @@ def scheduled_since(settings: Settings, frequency: str, after: datetime,
                                              calendar.working_calendar(settings.digests),
                                              after, now)
     return periods.recent(schedule(settings), frequency, now, (now - after).days)
+
+
+def upcoming(settings: Settings, frequency: str, first: date,
+             days: int) -> list[calendar.ScheduledDigest]:
+    """The digests of `frequency` that go out on the `days` days from `first`, with what each
+    covers as the schedule gives it (a run made after a change of schedule starts at the
+    previous run's end instead: planning/runs.py)."""
+    cal = calendar.working_calendar(settings.digests)
+    if frequency == "daily":
+        return calendar.digest_schedule(schedule(settings), cal, first, days)
+    sched = schedule(settings)
+    out: list[calendar.ScheduledDigest] = []
+    for day in (first + timedelta(days=i) for i in range(days)):
+        if periods.WEEKDAYS[day.weekday()] == sched.weekly_on:
+            at = datetime.combine(day, sched.weekly_at, tzinfo=sched.tz)
+            off = cal.day_off(day) if cal is not None else None
+            out.append(calendar.ScheduledDigest(day, periods.last_complete(sched, "weekly", at),
+                                                (off,) if off else ()))
+    return out
 
 
 def run_digest(settings: Settings, engine: Engine, frequency: str, now: datetime, *,
