@@ -228,11 +228,10 @@ async def _wait_any(*events: asyncio.Event, timeout: float) -> None:
 
 def _bulletins_fingerprint(engine: Engine) -> tuple[Any, ...]:
     """Cheap summary that changes whenever any bulletin row is added or changed."""
-    from syndicator.state.schema import bulletins as b
+    from syndicator.state import bulletins
 
-    query = sa.select(sa.func.count(), sa.func.max(b.c.id), sa.func.max(b.c.changed_at))
     with engine.connect() as conn:
-        return tuple(conn.execute(query).one())
+        return bulletins.fingerprint(conn)
 
 
 def _reason(exc: BaseException) -> str:

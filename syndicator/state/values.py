@@ -11,6 +11,9 @@ from syndicator.state.schema import state_values
 # Written by ingest in the same commit as the first_seen_at of what it inserts; read by the
 # planner to know what ingest has committed.
 INGEST_WATERMARK = "ingest.watermark"
+# A new random token in the same transaction as every change to our bulletins (ingest): what
+# replicas compare to know the feeds are stale, without scanning the table.
+BULLETINS_CHANGED = "bulletins.changed"
 
 
 def get_value(conn: sa.Connection, name: str) -> str | None:
