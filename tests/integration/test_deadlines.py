@@ -16,6 +16,7 @@ import structlog.testing
 
 from syndicator.config.settings import Settings
 from syndicator.delivery import send
+from syndicator.delivery.proof import listing
 from syndicator.planning import due
 from syndicator.runtime.jobs import Jobs
 from syndicator.state.schema import deliveries
@@ -144,6 +145,10 @@ def test_a_stuck_run_alerts_once_and_the_canary_had_its_copy_first(state: sa.Eng
         assert overdue_gauge("daily") == 0
     assert {r.status for r in rows(state)} == {"sent"}
     assert len(handler.by_rcpt()[OPERATOR]) == 1
+    # The proof (`syndicator deliveries`) lists mail to configured addresses too.
+    [proof] = listing(state, email=CANARY.upper())
+    assert (proof["kind"], proof["email"], proof["run_id"]) == ("canary", CANARY, run.run_id)
+    assert {p["email"] for p in listing(state, run_id=run.run_id)} == {CANARY, *AGENCIES}
 
 
 def test_a_scheduled_run_that_was_never_made_is_overdue_too(state: sa.Engine,
