@@ -15,7 +15,7 @@ from syndicator.compose.composer import DigestComposer
 from syndicator.config.settings import Settings
 from syndicator.errors import UsageError
 from syndicator.models.message import Digest, Recipient
-from syndicator.planning import periods
+from syndicator.planning.due import last_scheduled
 from syndicator.state import bulletins as store
 from syndicator.subscribers.links import Links
 
@@ -49,7 +49,7 @@ def _period(settings: Settings, frequency: str, now: datetime) -> tuple[datetime
     last 24 hours."""
     if frequency == "immediate":
         return now - timedelta(days=1), now
-    period = periods.last_complete(periods.schedule(settings.digests, settings.tz), frequency, now)
+    period = last_scheduled(settings, frequency, now)  # on the working calendar, if set
     return period.start, period.end
 
 
