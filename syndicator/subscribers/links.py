@@ -58,3 +58,10 @@ class Links:
             preferences_url=preferences,
             switch_size_url=self.switch_size(preferences, subscriber.text_size),
         )
+
+    def public_recipient(self, email: str) -> Recipient:
+        """A configured address (a canary) as a Recipient: no subscription behind it, so its
+        personal links lead to the public subscribe page."""
+        page = self.subscribe()
+        return Recipient(email=email, name="", text_size="standard", unsubscribe_url=page,
+                         preferences_url=page, switch_size_url=page)

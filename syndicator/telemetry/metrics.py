@@ -71,7 +71,7 @@ _info = Gauge("syndicator_build_info", "Always 1; the running version as a label
               registry=REGISTRY)
 
 JOBS = ("poll", "feeds", "digest_daily", "digest_weekly", "deliver", "recovery", "heartbeat")
-DIGEST_FREQUENCIES = ("daily", "weekly")
+DIGEST_FREQUENCIES = ("immediate", "daily", "weekly")  # each has a deadline (overdue gauge)
 
 
 def started() -> None:
