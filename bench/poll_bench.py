@@ -25,10 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from syndicator.config.databases import create_engine  # noqa: E402
 from syndicator.config.settings import Settings  # noqa: E402
 from syndicator.ingest.clean import clean_row  # noqa: E402
-from syndicator.ingest.poll import WATERMARK, Poller, PollReport  # noqa: E402
+from syndicator.ingest.poll import Poller, PollReport  # noqa: E402
 from syndicator.runtime.poll import poll_once  # noqa: E402
 from syndicator.source.portal import PortalSource, SourceRow  # noqa: E402
 from syndicator.state.db import upgrade  # noqa: E402
+from syndicator.state.values import INGEST_WATERMARK as WATERMARK  # noqa: E402
 from syndicator.state.values import get_value, set_value  # noqa: E402
 from syndicator.telemetry import logs  # noqa: E402
 

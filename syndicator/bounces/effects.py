@@ -56,6 +56,10 @@ class Effects:
         return self._unknown(report, msg)
 
     def _hard(self, conn: sa.Connection, report: Returned, tie: Tie, now: datetime) -> Effect:
+        if tie.delivery is not None and tie.delivery.subscriber_id is None:
+            # A canary's copy: shown on its delivery, counted against no subscriber.
+            self._mark(conn, report, tie.delivery.id, now)
+            return Effect("no_subscriber")
         if tie.subscriber_id is None:
             named = named_addresses(report)
             if named:
@@ -64,17 +68,25 @@ class Effects:
             return Effect("untied", keep=True)
         if tie.delivery is None:
             return Effect("no_delivery")
-        failed = next((r for r in report.recipients if r.permanent), None)
-        diagnostic = failed.diagnostic if failed else None
-        code = _smtp_code(diagnostic)
-        if not returned.mark_late_bounce(conn, tie.delivery.id, status=report.status, code=code,
-                                         detail=diagnostic, now=now):
+        marked, code = self._mark(conn, report, tie.delivery.id, now)
+        if not marked:
             # Refused at sending time (counted then), or this delivery's bounce was counted.
             sent = tie.delivery.status in ("sent", "failed")
             return Effect("already_counted" if sent else "not_sent")
         suspended = outcomes.late_bounce(conn, tie.subscriber_id, self._threshold, now, {
             "code": code, "status": report.status, "delivery_id": tie.delivery.id})
         return Effect("suspended" if suspended else "counted", detail={"code": code})
+
+    @staticmethod
+    def _mark(conn: sa.Connection, report: Returned, delivery_id: int,
+              now: datetime) -> tuple[bool, int | None]:
+        """Mark the late bounce on the delivery (False: it was refused at sending time or
+        already has one), with the SMTP code its diagnostic quotes."""
+        failed = next((r for r in report.recipients if r.permanent), None)
+        diagnostic = failed.diagnostic if failed else None
+        code = _smtp_code(diagnostic)
+        return returned.mark_late_bounce(conn, delivery_id, status=report.status, code=code,
+                                         detail=diagnostic, now=now), code
 
     def _complaint(self, conn: sa.Connection, report: Returned, tie: Tie, record_id: int,
                    now: datetime) -> Effect:

@@ -41,6 +41,36 @@ def digest_run(app: App, frequency: str, now_text: str | None) -> None:
         click.echo(f"digest run {run.run_id} is queued; not sending now: {exc}")
 
 
+@digest.command("schedule")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="The first day to show (default: today in `timezone`).")
+@click.option("--days", type=click.IntRange(1, 3660), default=14, show_default=True)
+@click.option("--frequency", type=click.Choice(["daily", "weekly", "all"]), default="all",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array on stdout.")
+@pass_app
+@handle_errors
+def digest_schedule(app: App, first: Any, days: int, frequency: str, as_json: bool) -> None:
+    """The days digests go out and what each covers (the working calendar, when configured)."""
+    from datetime import datetime
+
+    from syndicator.cli import calendar_view as view
+    from syndicator.planning.due import upcoming
+
+    s, tz = app.settings, app.settings.tz
+    start = first.date() if first is not None else datetime.now(tz).date()
+    wanted = ("daily", "weekly") if frequency == "all" else (frequency,)
+    found = {f: upcoming(s, f, start, days) for f in wanted}
+    if as_json:
+        click.echo(json.dumps([row for f in wanted for row in view.as_json(f, found[f], tz)],
+                              ensure_ascii=False, indent=2))
+        return
+    for f in wanted:
+        click.echo(view.heading(f, s.digests, s.timezone, len(found[f])))
+        for line in view.as_text(f, found[f], tz, s.digests.working_days_only):
+            click.echo(line)
+
+
 @click.command()
 @click.option("--retry-now", is_flag=True, help="Ignore backoff delays of failed attempts.")
 @pass_app

@@ -5,14 +5,14 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import structlog
 
-from syndicator.compose import mime
+from syndicator.compose import alerts, mime
 from syndicator.compose.mime import Piece, Skeleton
 from syndicator.compose.render import HTML_LIMIT, PERSONAL_RESERVE, Rendered, Renderer
 from syndicator.config.settings import Settings
@@ -118,6 +118,18 @@ class DigestComposer:
         skeleton = self._cached(key, lambda: self._transactional("notice", recipient.large,
                                                                  {"notice": kind}))
         return skeleton.fill(self._values(recipient, message_id, date))
+
+    def operator_alert(self, kind: str, to: str, payload: Mapping[str, Any], *,
+                       message_id: str, date: datetime) -> bytes:
+        """A mail to the operator (kind 'run_overdue'): rendered each time, it is rare."""
+        facts = alerts.overdue_context(payload, self._settings.tz) | {"to": to}
+        rendered = self._renderer.transactional(kind, large=False, personal={}, extra=facts)
+        skeleton = self._build(self._head(rendered.subject, listed=False), rendered,
+                               f"{kind}/{message_id}")
+        return skeleton.fill({"h:date": mime.date_header(date),
+                              "h:msgid": f"Message-ID: {mime.message_id(message_id)}\r\n"
+                              .encode("ascii"),
+                              "h:to": mime.address_header("To", "", to)})
 
     # --- rendering once ---------------------------------------------------------------------
 

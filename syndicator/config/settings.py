@@ -139,10 +139,11 @@ class MailSettings(Section):
     dkim_selector: str | None = None
     dkim_domain: str | None = None  # default: the domain of from_address
     dkim_private_key: SecretStr | None = None  # PEM; better: ..._PRIVATE_KEY_FILE
+    operator_address: str | None = None  # told when a digest run misses its deadline
 
     # Checked here with the rule the composer applies, so a bad address stops the program at
     # start instead of failing every message.
-    @field_validator("from_address", "reply_to", "unsubscribe_mailto")
+    @field_validator("from_address", "reply_to", "unsubscribe_mailto", "operator_address")
     @classmethod
     def _sendable(cls, v: str | None) -> str | None:
         if v is not None:
@@ -190,6 +191,18 @@ class DeliverySettings(Section):
         return v
 
 
+class DeadlineSettings(Section):
+    """Minutes after its scheduled time by which a run must be complete (null: no deadline)."""
+
+    immediate: int | None = Field(default=10, ge=1)
+    daily: int | None = Field(default=60, ge=1)
+    weekly: int | None = Field(default=120, ge=1)
+
+    def of(self, frequency: str) -> int | None:
+        minutes: int | None = getattr(self, frequency)
+        return minutes
+
+
 class DigestSettings(Section):
     daily_at: time = time(7, 0)
     weekly_on: Weekday = "monday"
@@ -197,6 +210,17 @@ class DigestSettings(Section):
     working_days_only: bool = False
     extra_days_off: list[date] = []
     extra_working_days: list[date] = []
+    canary: list[str] = []
+    deadline_minutes: DeadlineSettings = DeadlineSettings()
+
+    @field_validator("canary")
+    @classmethod
+    def _canary_addresses(cls, v: list[str]) -> list[str]:
+        for address in v:
+            ascii_address(address)
+        if len({a.casefold() for a in v}) != len(v):
+            raise ValueError("an address is listed twice")
+        return v
 
     @field_validator("extra_days_off", "extra_working_days", mode="before")
     @classmethod

@@ -20,7 +20,7 @@ from syndicator.models.message import Digest
 from syndicator.models.subscriber import Subscriber
 from syndicator.state import runs as run_store
 from syndicator.state import subscribers as subscriber_store
-from syndicator.state.outbox import DIGEST, Claimed
+from syndicator.state.outbox import CANARY, DIGEST, RUN_OVERDUE, Claimed
 from syndicator.subscribers.links import Links
 from syndicator.subscribers.tokens import Tokens, secret_key, verp_for
 
@@ -48,7 +48,8 @@ class Prepared:
 
 def message_id_for(claim: Claimed, host: str) -> str:
     """Fixed at the first claim: `<d12.r3@host>` for a digest, `<d13.confirmation@host>` else."""
-    what = f"r{claim.run_id}" if claim.kind == DIGEST else claim.kind.replace("_", "-")
+    what = f"r{claim.run_id}" if claim.kind in (DIGEST, CANARY) \
+        else claim.kind.replace("_", "-")
     return f"<d{claim.id}.{what}@{host}>"
 
 
@@ -76,19 +77,48 @@ class Preparer:
                 eightbit: bool = False) -> list[Prepared]:
         """Message bytes for each claim; digests with 8bit bodies when `eightbit` (the
         transport takes them: docs/adr/010-8bit-bodies-and-the-transmitted-size-guard.md)."""
-        subs = subscriber_store.get_many(conn, [c.subscriber_id for c in claims])
-        return [self._safe(conn, c, subs[c.subscriber_id], eightbit) for c in claims]
+        subs = subscriber_store.get_many(conn, [c.subscriber_id for c in claims
+                                                if c.subscriber_id is not None])
+        return [self._safe(conn, c, subs.get(c.subscriber_id or 0), eightbit) for c in claims]
 
-    def _safe(self, conn: sa.Connection, c: Claimed, sub: Subscriber,
+    def _safe(self, conn: sa.Connection, c: Claimed, sub: Subscriber | None,
               eightbit: bool) -> Prepared:
         # One message that cannot be composed must not stop the others.
         try:
+            if sub is None:
+                return self._to_address(conn, c, eightbit)
             return self._one(conn, c, sub, eightbit)
         except Exception as exc:  # noqa: BLE001 - recorded on the delivery, logged
             log.error("delivery.compose_failed", delivery_id=c.id, error=repr(exc)[:300])
             reason = f"cannot compose: {exc!r}"[:400]
-            return Prepared(c, sub.email, c.message_id or "", error=reason,
-                            final=isinstance(exc, PermanentError))
+            return Prepared(c, sub.email if sub else c.address or "", c.message_id or "",
+                            error=reason, final=isinstance(exc, PermanentError))
+
+    def _to_address(self, conn: sa.Connection, c: Claimed, eightbit: bool) -> Prepared:
+        """Mail to a configured address: a canary's copy of a run, the operator's alert."""
+        if c.address is None:
+            raise PermanentError("a delivery with neither a subscriber nor an address")
+        mid = c.message_id or message_id_for(c, self.host)
+        if not allowed(c.address, self._settings.mail.allow_only):
+            log.info("delivery.held_back", delivery_id=c.id, recipient=c.address, kind=c.kind,
+                     reason="mail.allow_only")
+            return Prepared(c, c.address, mid, skip="not in mail.allow_only (staging)")
+        date = datetime.now(UTC)
+        if c.kind == CANARY:
+            digest = self._digest(conn, c.content_id)
+            if digest is None:
+                return Prepared(c, c.address, mid,
+                                skip="every bulletin of this digest was withdrawn")
+            data = self._composer.message(digest, self._links.public_recipient(c.address),
+                                          message_id=mid, date=date, eightbit=eightbit)
+        elif c.kind == RUN_OVERDUE:
+            data = self._composer.operator_alert(c.kind, c.address, c.payload or {},
+                                                 message_id=mid, date=date)
+        else:
+            raise PermanentError(f"no mail of kind {c.kind!r} goes to a configured address")
+        if self._signer is not None:
+            data = self._signer.sign(data)
+        return Prepared(c, ascii_address(c.address), mid, data=data, sender=self._sender(c))
 
     def _one(self, conn: sa.Connection, c: Claimed, sub: Subscriber,
              eightbit: bool) -> Prepared:

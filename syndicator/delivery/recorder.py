@@ -95,15 +95,18 @@ class Recorder:
                 results.append((counter, outcome.code))
             outbox.mark_sent(conn, accepted, now)
             subscriber_store.reset_bounces(conn, [i.claim.subscriber_id for i, o in batch
-                                        if o is not SKIP and o.status == "sent"])
+                                                  if o is not SKIP and o.status == "sent"
+                                                  and i.claim.subscriber_id is not None])
             if time.monotonic() - self._checked > _COMPLETE_EVERY:
                 # Checked now and then, and at the end of the round: it reads the whole run.
                 self._checked = time.monotonic()
                 tally["runs_completed"] += run_store.complete_finished(conn, now)
         self._count(batch, tally, results)
+        # Subscribers' messages only: a canary's copy goes first and would flatter the wait.
         backlog.record_latency(self._engine, [i.claim.content_id for i, o in batch
                                               if o is not SKIP and o.status == "sent"
-                                              and i.claim.content_id is not None], now)
+                                              and i.claim.content_id is not None
+                                              and i.claim.kind == outbox.DIGEST], now)
 
     def complete_runs(self) -> None:
         with self._engine.begin() as conn:
@@ -116,10 +119,11 @@ class Recorder:
         kind = "skip" if o is SKIP else o.status
         verdict = retry.after_attempt(kind, c.attempts, self._settings.delivery, now)
         reply = (item.skip or "") if o is SKIP else o.reply
-        if kind == "bounce":
+        if kind == "bounce" and c.subscriber_id is not None:  # a configured address: no one
             outcomes.hard_bounce(conn, c.subscriber_id, o.code,
                                  self._settings.delivery.bounce_threshold, now)
-        if verdict.status == "failed" and c.kind in outbox.PAGE_MAILS:
+        if (verdict.status == "failed" and c.kind in outbox.PAGE_MAILS
+                and c.subscriber_id is not None):
             outcomes.page_mail_failed(conn, c.subscriber_id, c.kind, reply, now)
         outbox.mark_attempt(conn, c.id, leases.OWNER, verdict.status, o.code, reply,
                             verdict.next_at, now)

@@ -204,6 +204,7 @@ class Poller:
     def _apply(self, conn: sa.Connection, rows: Sequence[SourceRow], gone: Iterable[str],
                now: datetime, report: PollReport, history: bool = False) -> None:
         latest = {r.source_id: r for r in rows}
+        changes_before = _changes(report)
         report.rows_read += len(rows)
         known = store.known(conn, [*latest, *gone])
         to_withdraw = [known[sid] for sid in gone if sid in known]
@@ -224,6 +225,8 @@ class Poller:
         public_ids = [k.id for k in to_withdraw if k.state == "public"]
         store.withdraw(conn, public_ids, now)
         report.withdrawn += public_ids
+        if _changes(report) != changes_before:
+            store.note_change(conn)  # in this transaction: replicas rebuild feeds on it
 
     def _public_bulletin(self, row: SourceRow, now: datetime,
                          report: PollReport) -> CleanBulletin | None:
@@ -249,6 +252,10 @@ class Poller:
         notify = not history or b.published_at >= now - max_age
         new_id = store.insert(conn, b, now, notify, portal_key)
         (report.new if notify else report.archived).append(new_id)
+
+
+def _changes(report: PollReport) -> int:
+    return len(report.new) + len(report.archived) + len(report.changed) + len(report.withdrawn)
 
 
 def _portal_keys(known: Iterable[Known]) -> list[str]:

@@ -55,3 +55,11 @@ def public_digest_id(frequency: str, run_id: int, period_end_local: datetime, ke
     """A stable, readable id for /digests/<id>: the same run and content give the same id."""
     digest = hashlib.sha256(f"{run_id}:{key}".encode()).hexdigest()[:10]
     return f"{frequency}-{period_end_local:%Y%m%d-%H%M}-{digest}"
+
+
+def canary_content(contents: Sequence[Content]) -> Content | None:
+    """What a canary address gets: every bulletin the run sends anyone (None: it sends none)."""
+    ids = sorted({i for c in contents for i in c.bulletin_ids})
+    if not ids:
+        return None
+    return Content(content_key(ids), tuple(ids), ())

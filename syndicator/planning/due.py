@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -12,14 +12,15 @@ from syndicator.config.settings import Settings
 from syndicator.errors import TransientError, UsageError
 from syndicator.models.period import Period
 from syndicator.models.run import RunOutcome
-from syndicator.planning import periods
-from syndicator.planning.runs import create_run
+from syndicator.planning import calendar, periods
+from syndicator.planning.runs import RunRace, create_run
 from syndicator.state import bulletins as bulletin_store
 from syndicator.state import leases
 from syndicator.state import runs as store
 from syndicator.state.values import INGEST_WATERMARK, get_value
 
 RECOVERY_DAYS = 7  # missed periods this recent are created by the recovery tick
+RECOVERY = timedelta(days=RECOVERY_DAYS)
 _FIRST_IMMEDIATE_LOOKBACK = timedelta(days=7)
 
 
@@ -29,6 +30,44 @@ class IngestBusy(TransientError):
 
 def schedule(settings: Settings) -> periods.Schedule:
     return periods.schedule(settings.digests, settings.tz)
+
+
+def last_scheduled(settings: Settings, frequency: str, now: datetime) -> Period:
+    """The latest period of `frequency` the schedule ends at or before `now`: daily ones on
+    the working calendar when `digests.working_days_only` (weekly ones keep their weekday)."""
+    if frequency == "daily":
+        return calendar.last_complete_daily(schedule(settings),
+                                            calendar.working_calendar(settings.digests), now)
+    return periods.last_complete(schedule(settings), frequency, now)
+
+
+def scheduled_since(settings: Settings, frequency: str, after: datetime,
+                    now: datetime) -> list[Period]:
+    """Every period of `frequency` the schedule ends in (after, now], oldest first."""
+    if frequency == "daily":
+        return calendar.daily_periods_ending(schedule(settings),
+                                             calendar.working_calendar(settings.digests),
+                                             after, now)
+    return periods.recent(schedule(settings), frequency, now, (now - after).days)
+
+
+def upcoming(settings: Settings, frequency: str, first: date,
+             days: int) -> list[calendar.ScheduledDigest]:
+    """The digests of `frequency` that go out on the `days` days from `first`, with what each
+    covers as the schedule gives it (a run made after a change of schedule starts at the
+    previous run's end instead: planning/runs.py)."""
+    cal = calendar.working_calendar(settings.digests)
+    if frequency == "daily":
+        return calendar.digest_schedule(schedule(settings), cal, first, days)
+    sched = schedule(settings)
+    out: list[calendar.ScheduledDigest] = []
+    for day in (first + timedelta(days=i) for i in range(days)):
+        if periods.WEEKDAYS[day.weekday()] == sched.weekly_on:
+            at = datetime.combine(day, sched.weekly_at, tzinfo=sched.tz)
+            off = cal.day_off(day) if cal is not None else None
+            out.append(calendar.ScheduledDigest(day, periods.last_complete(sched, "weekly", at),
+                                                (off,) if off else ()))
+    return out
 
 
 def run_digest(settings: Settings, engine: Engine, frequency: str, now: datetime, *,
@@ -43,12 +82,12 @@ def run_digest(settings: Settings, engine: Engine, frequency: str, now: datetime
         raise UsageError(f"frequency must be daily or weekly, not {frequency!r}")
     if now.tzinfo is None:
         now = now.replace(tzinfo=settings.tz)
-    period = periods.last_complete(schedule(settings), frequency, now)
+    period = last_scheduled(settings, frequency, now)
     if not _wait_for_ingest(engine, period.end, wait_seconds):
         raise IngestBusy(f"a poll that started before {period.end.isoformat()} is still "
                          f"committing; the {frequency} run was not created (try again, or "
                          "let the daemon's recovery tick create it)")
-    return create_run(engine, period, settings.tz, datetime.now(UTC))
+    return create_run(engine, period, settings.tz, datetime.now(UTC), settings.digests.canary)
 
 
 def queue_immediate(settings: Settings, engine: Engine,
@@ -58,7 +97,7 @@ def queue_immediate(settings: Settings, engine: Engine,
     period = immediate_period(engine, now)
     if period is None:
         return None
-    return create_run(engine, period, settings.tz, now)
+    return create_run(engine, period, settings.tz, now, settings.digests.canary)
 
 
 def recover_runs(settings: Settings, engine: Engine, now: datetime) -> list[RunOutcome]:
@@ -67,10 +106,13 @@ def recover_runs(settings: Settings, engine: Engine, now: datetime) -> list[RunO
     created: list[RunOutcome] = []
     when = datetime.now(UTC)
     for frequency in ("daily", "weekly"):
-        for period in periods.recent(schedule(settings), frequency, now, RECOVERY_DAYS):
+        for period in scheduled_since(settings, frequency, now - RECOVERY, now):
             if not ingest_settled(engine, period.end, when):
                 continue  # a poll is still committing bulletins of this period: next tick
-            outcome = create_run(engine, period, settings.tz, when)
+            try:
+                outcome = create_run(engine, period, settings.tz, when, settings.digests.canary)
+            except RunRace:
+                continue  # settled by the next tick, which sees the other process's run
             if outcome.created:
                 created.append(outcome)
     immediate = queue_immediate(settings, engine, now)

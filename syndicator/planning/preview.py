@@ -19,6 +19,7 @@ from syndicator.models.message import Digest, Recipient
 from syndicator.models.subscriber import Subscriber
 from syndicator.planning import periods
 from syndicator.planning.audience import Audience, plan
+from syndicator.planning.due import last_scheduled
 from syndicator.state import bulletins as store
 from syndicator.state import runs
 from syndicator.subscribers.links import Links
@@ -53,7 +54,7 @@ def _period(settings: Settings, frequency: str, now: datetime) -> tuple[datetime
     last 24 hours."""
     if frequency == "immediate":
         return now - timedelta(days=1), now
-    period = periods.last_complete(periods.schedule(settings.digests, settings.tz), frequency, now)
+    period = last_scheduled(settings, frequency, now)  # on the working calendar, if set
     return period.start, period.end
 
 
@@ -118,8 +119,7 @@ def _open_period_start(settings: Settings, conn: sa.Connection, frequency: str,
     end of the last immediate run, as the planner takes it)."""
     if frequency == "immediate":
         return runs.latest_end(conn, "immediate") or now - timedelta(days=7)
-    schedule = periods.schedule(settings.digests, settings.tz)
-    return periods.last_complete(schedule, frequency, now).end
+    return last_scheduled(settings, frequency, now).end  # on the working calendar, if set
 
 
 def _recipient(settings: Settings, subscriber: Subscriber) -> Recipient:

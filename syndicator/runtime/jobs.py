@@ -166,7 +166,8 @@ class Jobs:
         self.wake_delivery.set()
 
     async def recovery(self) -> None:
-        """Create digest runs missed while no replica was up; requeue abandoned sends."""
+        """Create digest runs missed while no replica was up; requeue abandoned sends; raise
+        the alert of runs past their deadline."""
         now = datetime.now(UTC)
         await self._run_quietly(lambda: self._guard("recovery", lambda: asyncio.to_thread(
             self._recover, now)))
@@ -174,10 +175,12 @@ class Jobs:
 
     def _recover(self, now: datetime) -> None:
         from syndicator.delivery import upkeep
+        from syndicator.planning.deadlines import check_deadlines
         from syndicator.planning.due import purge_cutoff, recover_runs
 
         recover_runs(self.settings, self.engine, now)
         upkeep.reclaim_dead_leases(self.engine)
+        check_deadlines(self.settings, self.engine, now)
         if time.monotonic() - self._purged_at > PURGE_EVERY_SECONDS:  # scans the outbox
             self._purged_at = time.monotonic()
             upkeep.purge(self.engine, purge_cutoff(self.settings, now))
@@ -233,11 +236,10 @@ async def _wait_any(*events: asyncio.Event, timeout: float) -> None:
 
 def _bulletins_fingerprint(engine: Engine) -> tuple[Any, ...]:
     """Cheap summary that changes whenever any bulletin row is added or changed."""
-    from syndicator.state.schema import bulletins as b
+    from syndicator.state import bulletins
 
-    query = sa.select(sa.func.count(), sa.func.max(b.c.id), sa.func.max(b.c.changed_at))
     with engine.connect() as conn:
-        return tuple(conn.execute(query).one())
+        return bulletins.fingerprint(conn)
 
 
 def _reason(exc: BaseException) -> str:

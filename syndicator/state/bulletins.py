@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from syndicator.models.bulletin import Bulletin, CleanBulletin, Known
 from syndicator.state.rows import inserted_id
 from syndicator.state.schema import bulletins
+from syndicator.state.values import BULLETINS_CHANGED, get_value, set_value
 
 _CHUNK = 500
 
@@ -30,6 +32,18 @@ def known(conn: sa.Connection, source_ids: Sequence[str]) -> dict[str, Known]:
                                 .where(bulletins.c.source_id.in_(chunk))):
             out[row.source_id] = Known(*row)
     return out
+
+
+def note_change(conn: sa.Connection) -> None:
+    """Mark that bulletins changed in this transaction (every writer calls it once)."""
+    set_value(conn, BULLETINS_CHANGED, uuid.uuid4().hex)
+
+
+def fingerprint(conn: sa.Connection) -> tuple[Any, ...]:
+    """Moves whenever a bulletin is added or changed: the change token, and the newest id
+    (which alone catches inserts by a writer that predates the token). Two key lookups."""
+    newest = conn.scalar(sa.select(bulletins.c.id).order_by(bulletins.c.id.desc()).limit(1))
+    return get_value(conn, BULLETINS_CHANGED), newest
 
 
 def insert(conn: sa.Connection, b: CleanBulletin, now: datetime, notify: bool,

@@ -16,10 +16,15 @@ FINAL = ("sent", "failed", "skipped")
 _LOCKING = ("postgresql", "mysql", "mariadb")
 
 
-# Kinds of mail: a digest of a run, or a mail the pages owe a person (sent first).
+# Kinds of mail: a digest of a run, or a mail the pages owe a person (sent first); a run's
+# copy to a canary address, the operator's alert about a late run (to configured addresses).
 DIGEST = "digest"
 PAGE_MAILS = ("confirmation", "manage_link")
+CANARY = "canary"
+RUN_OVERDUE = "run_overdue"
 PRIORITY_PERSON_WAITS = 0
+PRIORITY_OPERATOR = 1  # an alert: ahead of every digest, behind a person at a form
+PRIORITY_CANARY = 4  # a run's canary copies go before its other deliveries (ADR 014)
 PRIORITY_DIGEST = 5
 
 
@@ -29,12 +34,13 @@ class Claimed:
 
     id: int
     run_id: int | None  # None: not a digest
-    subscriber_id: int
+    subscriber_id: int | None  # None: mail to a configured `address`
     content_id: int | None  # the digest's content; None: not a digest
     attempts: int  # including the attempt being made now
     message_id: str | None
     kind: str = DIGEST
     payload: dict[str, Any] | None = None
+    address: str | None = None  # a canary or the operator, when there is no subscriber
 
 
 def enqueue(conn: sa.Connection, kind: str, subscriber_id: int, now: datetime,
@@ -44,6 +50,14 @@ def enqueue(conn: sa.Connection, kind: str, subscriber_id: int, now: datetime,
     return inserted_id(conn.execute(deliveries.insert().values(
         kind=kind, subscriber_id=subscriber_id, payload=payload, priority=priority,
         status="pending", attempts=0, next_attempt_at=now, created_at=now, updated_at=now)))
+
+
+def enqueue_to(conn: sa.Connection, kind: str, address: str, now: datetime,
+               payload: dict[str, Any] | None = None, priority: int = PRIORITY_OPERATOR) -> int:
+    """One mail to a configured address (no subscriber), due now; its delivery id."""
+    return inserted_id(conn.execute(deliveries.insert().values(
+        kind=kind, address=address, payload=payload, priority=priority, status="pending",
+        attempts=0, next_attempt_at=now, created_at=now, updated_at=now)))
 
 
 def due(now: datetime, retry_now: datetime | bool | None = None) -> sa.ColumnElement[bool]:
@@ -80,7 +94,8 @@ def claim(conn: sa.Connection, token: str, now: datetime, limit: int, lease_seco
     rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.run_id,
                                   deliveries.c.subscriber_id, deliveries.c.content_id,
                                   deliveries.c.attempts, deliveries.c.message_id,
-                                  deliveries.c.kind, deliveries.c.payload)
+                                  deliveries.c.kind, deliveries.c.payload,
+                                  deliveries.c.address)
                         .where(deliveries.c.id.in_(ids), deliveries.c.lease_owner == token,
                                deliveries.c.status == "sending")
                         .order_by(deliveries.c.priority, deliveries.c.id))
@@ -155,7 +170,8 @@ def listing(conn: sa.Connection, run_id: int | None, email: str | None,
     query = (sa.select(deliveries.c.id, deliveries.c.run_id, deliveries.c.kind,
                        digest_runs.c.frequency, digest_runs.c.period_start,
                        digest_runs.c.period_end, digest_contents.c.digest_id,
-                       subscribers.c.email, deliveries.c.status, deliveries.c.attempts,
+                       sa.func.coalesce(subscribers.c.email, deliveries.c.address)
+                       .label("email"), deliveries.c.status, deliveries.c.attempts,
                        deliveries.c.message_id, deliveries.c.last_code,
                        deliveries.c.last_reply, deliveries.c.sent_at,
                        deliveries.c.next_attempt_at, deliveries.c.created_at,
@@ -164,12 +180,14 @@ def listing(conn: sa.Connection, run_id: int | None, email: str | None,
              .select_from(deliveries)
              .outerjoin(digest_runs, digest_runs.c.id == deliveries.c.run_id)
              .outerjoin(digest_contents, digest_contents.c.id == deliveries.c.content_id)
-             .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+             .outerjoin(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
              .order_by(deliveries.c.id.desc()).limit(limit))
     if run_id is not None:
         query = query.where(deliveries.c.run_id == run_id)
     if email is not None:
-        query = query.where(subscribers.c.email_key == email.strip().casefold())
+        key = email.strip().casefold()
+        query = query.where(sa.or_(subscribers.c.email_key == key,
+                                   sa.func.lower(deliveries.c.address) == key))
     return [dict(r._mapping) for r in conn.execute(query)]
 
 

@@ -24,7 +24,7 @@ class DeliveryFacts:
     """What tying a report to a delivery needs to know of it."""
 
     id: int
-    subscriber_id: int
+    subscriber_id: int | None  # None: mail to a configured address (a canary's copy)
     email: str
     status: str
     last_code: int | None
@@ -59,9 +59,9 @@ def recorded(conn: sa.Connection, key: str) -> bool:
 
 def _facts(conn: sa.Connection, where: sa.ColumnElement[bool]) -> DeliveryFacts | None:
     row = conn.execute(
-        sa.select(_d.id, _d.subscriber_id, subscribers.c.email, _d.status, _d.last_code,
-                  _d.late_bounce_at)
-        .join(subscribers, subscribers.c.id == _d.subscriber_id).where(where)
+        sa.select(_d.id, _d.subscriber_id, sa.func.coalesce(subscribers.c.email, _d.address),
+                  _d.status, _d.last_code, _d.late_bounce_at)
+        .outerjoin(subscribers, subscribers.c.id == _d.subscriber_id).where(where)
         .order_by(_d.id.desc()).limit(1)).first()
     return DeliveryFacts(*row) if row else None
 

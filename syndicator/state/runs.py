@@ -30,6 +30,45 @@ def run_by_id(conn: sa.Connection, run_id: int) -> Run | None:
     return Run(**row._mapping) if row else None
 
 
+def run_covering(conn: sa.Connection, frequency: str, end: datetime) -> Run | None:
+    """The run whose period holds the moment just before `end`: the one already made for a
+    period ending there (runs never overlap, so there is at most one)."""
+    row = conn.execute(sa.select(digest_runs).where(
+        digest_runs.c.frequency == frequency, digest_runs.c.period_start < end,
+        digest_runs.c.period_end >= end).order_by(digest_runs.c.period_end).limit(1)).first()
+    return Run(**row._mapping) if row else None
+
+
+def latest_end_before(conn: sa.Connection, frequency: str, end: datetime) -> datetime | None:
+    """Where the previous run ended: a new period ending at `end` starts no earlier."""
+    found: datetime | None = conn.scalar(sa.select(sa.func.max(digest_runs.c.period_end)).where(
+        digest_runs.c.frequency == frequency, digest_runs.c.period_end < end))
+    return found
+
+
+def unfinished(conn: sa.Connection) -> list[Run]:
+    """Runs still composing or sending (few: a run is complete once its mail is final)."""
+    rows = conn.execute(sa.select(digest_runs).where(digest_runs.c.status != "complete")
+                        .order_by(digest_runs.c.id))
+    return [Run(**r._mapping) for r in rows]
+
+
+def delivery_counts(conn: sa.Connection, run_id: int) -> dict[str, int]:
+    """How many of a run's deliveries are in each status."""
+    rows = conn.execute(sa.select(deliveries.c.status, sa.func.count())
+                        .where(deliveries.c.run_id == run_id).group_by(deliveries.c.status))
+    return {status: int(count) for status, count in rows}
+
+
+def copies(conn: sa.Connection, run_id: int, kind: str) -> list[dict[str, Any]]:
+    """A run's mail to configured addresses of one kind: address, status, sent_at."""
+    rows = conn.execute(sa.select(deliveries.c.address, deliveries.c.status,
+                                  deliveries.c.sent_at)
+                        .where(deliveries.c.run_id == run_id, deliveries.c.kind == kind)
+                        .order_by(deliveries.c.id))
+    return [dict(r._mapping) for r in rows]
+
+
 def latest_end(conn: sa.Connection, frequency: str) -> datetime | None:
     end: datetime | None = conn.scalar(sa.select(sa.func.max(digest_runs.c.period_end))
                                        .where(digest_runs.c.frequency == frequency))
@@ -73,6 +112,16 @@ def insert_deliveries(conn: sa.Connection, run_id: int, content_id: int,
              "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
              "updated_at": now}
             for sid in subscriber_ids[start:start + _CHUNK]])
+
+
+def insert_copies(conn: sa.Connection, run_id: int, content_id: int, addresses: Sequence[str],
+                  kind: str, priority: int, now: datetime) -> None:
+    """A run's copies to configured addresses (no subscriber), claimed by `priority`."""
+    if addresses:
+        conn.execute(deliveries.insert(), [
+            {"run_id": run_id, "address": address, "content_id": content_id, "kind": kind,
+             "priority": priority, "status": "pending", "attempts": 0, "next_attempt_at": now,
+             "created_at": now, "updated_at": now} for address in addresses])
 
 
 def set_run_status(conn: sa.Connection, run_id: int, status: str, now: datetime) -> None:

@@ -108,6 +108,9 @@ digest_runs = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("completed_at", UTCDateTime),
     sa.UniqueConstraint("frequency", "period_start"),
+    # Runs never overlap (planning/runs.py); two that end at one boundary would. An index,
+    # not a constraint: SQLite adds one without rebuilding a table others refer to.
+    sa.Index("ix_digest_runs_frequency_period_end", "frequency", "period_end", unique=True),
 )
 
 # What a run's digests contained (variant-independent), so /digests/<id> re-renders what was sent.
@@ -125,13 +128,15 @@ digest_contents = sa.Table(
 
 # The outbox: every mail is a row, a status machine claimed under a lease. A digest is one
 # row per (run, subscriber); a page mail (confirmation, manage link) has no run or content.
+# Mail to a configured address (a canary's copy, the operator's alert) has `address` and no
+# subscriber.
 deliveries = sa.Table(
     "deliveries",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.Integer, sa.ForeignKey("digest_runs.id")),
-    sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id"), nullable=False,
-              index=True),
+    sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id"), index=True),
+    sa.Column("address", sa.String(320)),  # when subscriber_id is null
     sa.Column("content_id", sa.Integer, sa.ForeignKey("digest_contents.id")),
     sa.Column("kind", sa.String(24), nullable=False, server_default="digest"),
     sa.Column("payload", sa.JSON),  # what composing needs besides the subscriber

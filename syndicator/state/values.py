@@ -13,6 +13,9 @@ from syndicator.state.schema import state_values
 INGEST_WATERMARK = "ingest.watermark"
 # The last poll's summary (models.poll.PollSummary), written by runtime/poll.py for the console.
 LAST_POLL = "poll.last"
+# A new random token in the same transaction as every change to our bulletins (ingest): what
+# replicas compare to know the feeds are stale, without scanning the table.
+BULLETINS_CHANGED = "bulletins.changed"
 
 
 def get_value(conn: sa.Connection, name: str) -> str | None:
@@ -25,3 +28,15 @@ def set_value(conn: sa.Connection, name: str, value: str) -> None:
                            .values(value=value, updated_at=now))
     if updated.rowcount == 0:
         conn.execute(state_values.insert().values(name=name, value=value, updated_at=now))
+
+
+def insert_once(conn: sa.Connection, name: str, value: str) -> bool:
+    """Record `name` unless some process already did: True for the one that did it now
+    (the primary key decides between replicas)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(state_values.insert().values(name=name, value=value,
+                                                      updated_at=datetime.now(UTC)))
+    except sa.exc.IntegrityError:
+        return False
+    return True

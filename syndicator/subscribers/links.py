@@ -63,3 +63,10 @@ class Links:
             unsubscribe_mailto=(self._verp.unsubscribe_address(subscriber.id, version)
                                 if self._verp else None),
         )
+
+    def public_recipient(self, email: str) -> Recipient:
+        """A configured address (a canary) as a Recipient: no subscription behind it, so its
+        personal links lead to the public subscribe page."""
+        page = self.subscribe()
+        return Recipient(email=email, name="", text_size="standard", unsubscribe_url=page,
+                         preferences_url=page, switch_size_url=page)

@@ -79,7 +79,7 @@ _info = Gauge("syndicator_build_info", "Always 1; the running version as a label
 
 JOBS = ("poll", "feeds", "digest_daily", "digest_weekly", "deliver", "recovery", "heartbeat",
         "returns")
-DIGEST_FREQUENCIES = ("daily", "weekly")
+DIGEST_FREQUENCIES = ("immediate", "daily", "weekly")  # each has a deadline (overdue gauge)
 RETURNED_KINDS = ("hard", "soft", "delivered", "complaint", "unsubscribe", "auto_reply",
                   "unknown")
 

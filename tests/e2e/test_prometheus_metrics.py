@@ -64,7 +64,7 @@ def test_every_series_the_dashboard_uses_is_exported(exposition: str) -> None:
 
 def test_overdue_gauge_starts_at_zero_for_each_frequency(exposition: str) -> None:
     # Pre-created, so `max by (frequency) (...) == 1` has a series to compare from the start.
-    for frequency in ("daily", "weekly"):
+    for frequency in ("immediate", "daily", "weekly"):
         assert f'syndicator_digest_run_overdue{{frequency="{frequency}"}} 0.0' in exposition
 
 

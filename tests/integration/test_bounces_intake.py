@@ -292,3 +292,16 @@ def test_an_idn_domain_in_a_dsn_finds_the_subscriber_typed_in_unicode(
     sent(state, agency)
     addressed = "vanthu@" + "xã-k.backan.example".encode("idna").decode("ascii")
     assert take(intake(state), dsn(None, addressed)).effect == "counted"
+
+
+def test_a_bounce_of_a_canary_copy_is_shown_on_it_and_counted_against_nobody(
+        state: sa.Engine) -> None:
+    with state.begin() as conn:
+        did = conn.execute(deliveries.insert().values(
+            kind="canary", address="canary@sonoivu.backan.example", status="sent", attempts=1,
+            last_code=250, next_attempt_at=NOW, created_at=NOW, updated_at=NOW,
+            message_id="<d1.canary@bantin.example>")).inserted_primary_key[0]
+    taken = take(intake(state), dsn((did, "<d1.canary@bantin.example>"),
+                                    "canary@sonoivu.backan.example"))
+    assert (taken.effect, records(state)[-1].tied_by) == ("no_subscriber", "tag")
+    assert listing(state)[0]["late_bounce_status"] == "5.1.1"
