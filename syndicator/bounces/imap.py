@@ -65,6 +65,13 @@ class Mailbox:
                  waiting=len(uids) - len(batch))
         return Round(len(batch), oversize, len(uids) > len(batch))
 
+    def waiting(self) -> int:
+        """Log in and count the messages waiting, changing nothing (`syndicator check`)."""
+        with self._session() as conn:
+            data = self._imap(lambda: _ok(conn.select(_quoted(self._target.mailbox),
+                                                      readonly=True), "SELECT"))
+        return int(data[0]) if data and data[0] else 0
+
     @contextmanager
     def _session(self) -> Iterator[imaplib.IMAP4]:
         conn = self._imap(self._connect)
@@ -86,7 +93,7 @@ class Mailbox:
     def _connect(self) -> imaplib.IMAP4:
         t, timeout = self._target, self._settings.timeout
         context = ssl.create_default_context(
-            cafile=str(self._settings.ca_file) if self._settings.ca_file else None)
+            cafile=str(self._settings.trusted_ca) if self._settings.trusted_ca else None)
         if t.implicit_tls:
             conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(t.host, t.port, ssl_context=context,
                                                     timeout=timeout)

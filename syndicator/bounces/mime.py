@@ -20,6 +20,12 @@ def parse(raw: bytes) -> Message:
     return BytesParser(policy=compat32).parsebytes(raw)
 
 
+def headers(raw: bytes, limit: int = 64_000) -> Message:
+    """Only the header section (at most `limit` bytes of it), for messages not parsed whole."""
+    head = re.split(rb"\r?\n\r?\n", raw[:limit], maxsplit=1)[0]
+    return BytesParser(policy=compat32).parsebytes(head + b"\n\n", headersonly=True)
+
+
 def text(msg: Message, name: str) -> str:
     """A header's value as one line of text, RFC 2047 words decoded, '' when absent."""
     return decode(msg.get(name))

@@ -42,6 +42,12 @@ class Tags:
                    to_unsubscribe=_first_unsubscribe(addressed))
 
 
+def forged_unsubscribe(verp: Verp | None, msg: Message) -> bool:
+    """Sent to an address shaped like a subscriber's mailto whose MAC does not verify: someone
+    guessed at a tag (only called for messages no verified tag was found in)."""
+    return verp is not None and any(verp.names_subscriber(a) for a in _recipients(msg))
+
+
 def _recipients(msg: Message) -> Iterator[str]:
     for name in _RECIPIENT_HEADERS:
         for _, address in getaddresses(mime.texts(msg, name)):

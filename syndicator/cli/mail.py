@@ -133,9 +133,13 @@ def deliveries(app: App, run_id: int | None, email: str | None, limit: int,
         return
     for r in rows:
         what = f"run {r['run_id']} {r['frequency']}" if r["run_id"] is not None else r["kind"]
+        late = (f"\tlate bounce {r['late_bounce_status'] or ''} {r['late_bounce_code'] or ''} "
+                f"at {r['late_bounce_at']}: {r['late_bounce_detail'] or ''}"
+                if r["late_bounce_at"] else "")
         click.echo(f"{r['id']}\t{what}\t{r['email']}\t"
                    f"{r['status']}\t{r['attempts']}x\t{r['sent_at'] or '-'}\t"
-                   f"{r['message_id'] or '-'}\t{r['last_code'] or ''} {r['last_reply'] or ''}")
+                   f"{r['message_id'] or '-'}\t{r['last_code'] or ''} {r['last_reply'] or ''}"
+                   + late)
 
 
 @click.command()

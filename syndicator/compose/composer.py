@@ -66,8 +66,9 @@ class DigestComposer:
             eightbit = False
             skeleton = self._digest(digest, recipient.large, eightbit, PERSONAL_RESERVE)
             values = self._values(recipient, message_id, date, skeleton.hole_kinds)
-        values["h:unsub"] = mime.list_unsubscribe(recipient.unsubscribe_url,
-                                                  self._settings.mail.unsubscribe_mailto)
+        values["h:unsub"] = mime.list_unsubscribe(
+            recipient.unsubscribe_url,
+            recipient.unsubscribe_mailto or self._settings.mail.unsubscribe_mailto)
         if skeleton.html_size(values) > HTML_LIMIT:
             # Longer personal values than the reserve allows: a skeleton fitted for them.
             needed = skeleton.html_size(values) - skeleton.html_fixed

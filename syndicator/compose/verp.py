@@ -79,6 +79,12 @@ class Verp:
             return UnsubscribeTag(sid, ver) if self._valid(m[3], "u", sid, ver) else None
         return None
 
+    def names_subscriber(self, address: str) -> bool:
+        """The address has the shape of a subscriber's mailto of this return path, whether or
+        not its MAC verifies (to tell a forged unsubscribe request from any other mail)."""
+        tag = self._tag_of(address)
+        return tag is not None and tag.startswith("u-")
+
     def scan(self, text: str, limit: int = 20) -> list[Tag]:
         """Valid tags of this return path anywhere in a text (older bounces quote our headers
         in their body), in order of appearance, at most `limit` candidates looked at."""

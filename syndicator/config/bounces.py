@@ -59,9 +59,12 @@ class BounceImapSettings(Section):
 
     url: SecretStr
     processed_folder: str = "Processed"
-    ca_file: Path | None = None  # a private CA (tests); default: the system's trust store
+    # A private CA's certificate (PEM); default: the system's trust store. Not `ca_file`: a
+    # key ending in _file would read as SYNDICATOR_..._FILE, the secret-file convention.
+    trusted_ca: Path | None = None
     timeout: float = Field(default=30, gt=0)
     batch: int = Field(default=200, ge=1)  # messages per poll, so one round stays short
+    interval_seconds: int = Field(default=60, ge=1)  # how often the daemon reads it
 
     @field_validator("url")
     @classmethod

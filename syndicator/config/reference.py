@@ -46,8 +46,11 @@ def _rows(model: Any, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...]
         path = (*prefix, _key(name, field))
         if _is_model(field.annotation):
             yield from _rows(field.annotation, path)
-        else:
-            yield path, field
+            continue
+        yield path, field
+        inner = _optional_model(field.annotation)
+        if inner is not None:  # an optional section (bounces.imap): its keys too
+            yield from _rows(inner, path)
 
 
 def _table(title: str, rows: list[tuple[tuple[str, ...], FieldInfo]],
@@ -71,6 +74,12 @@ def _key(name: str, field: FieldInfo) -> str:
 
 def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _optional_model(annotation: Any) -> Any:
+    """The section of `Section | None`, else None."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return args[0] if len(args) == 1 and _is_model(args[0]) else None
 
 
 def _is_secret(annotation: Any) -> bool:
@@ -99,10 +108,14 @@ def _type_name(annotation: Any) -> str:
              date: "date YYYY-MM-DD"}
     if annotation in names:
         return names[annotation]
+    if _is_model(annotation):
+        return "section (keys below)"
     return "URL" if "Url" in getattr(annotation, "__name__", "") else str(annotation)
 
 
 def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "required"
     value = field.default
     if isinstance(value, SecretStr):
         value = value.get_secret_value()

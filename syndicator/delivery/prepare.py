@@ -22,7 +22,7 @@ from syndicator.state import runs as run_store
 from syndicator.state import subscribers as subscriber_store
 from syndicator.state.outbox import CANARY, DIGEST, RUN_OVERDUE, Claimed
 from syndicator.subscribers.links import Links
-from syndicator.subscribers.tokens import Tokens, secret_key
+from syndicator.subscribers.tokens import Tokens, secret_key, verp_for
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +35,7 @@ class Prepared:
     email: str  # the envelope recipient: ASCII, the domain in IDNA
     message_id: str
     data: bytes | None = None
+    sender: str = ""  # the envelope sender (MAIL FROM): a VERP address, or mail.from_address
     skip: str | None = None
     error: str | None = None  # composing failed: retried like a 4xx, then failed
     final: bool = False  # the error cannot go away by retrying (an address we cannot send to)
@@ -64,7 +65,10 @@ class Preparer:
     def __init__(self, settings: Settings, engine: sa.Engine) -> None:
         self._settings = settings
         self._composer = DigestComposer(settings)
-        self._links = Links(settings, Tokens(secret_key(settings, engine)))
+        # With bounces.return_path, each delivery's envelope sender names it (a DSN comes back
+        # to it), and each subscriber's List-Unsubscribe mailto is signed for them.
+        self._verp = verp_for(settings, engine)
+        self._links = Links(settings, Tokens(secret_key(settings, engine)), self._verp)
         self._digests: dict[int, Digest | None] = {}
         self._signer = make_signer(settings.mail)
         self.host = urlsplit(settings.base_url).hostname or "localhost"
@@ -114,7 +118,7 @@ class Preparer:
             raise PermanentError(f"no mail of kind {c.kind!r} goes to a configured address")
         if self._signer is not None:
             data = self._signer.sign(data)
-        return Prepared(c, ascii_address(c.address), mid, data=data)
+        return Prepared(c, ascii_address(c.address), mid, data=data, sender=self._sender(c))
 
     def _one(self, conn: sa.Connection, c: Claimed, sub: Subscriber,
              eightbit: bool) -> Prepared:
@@ -128,7 +132,12 @@ class Preparer:
         if self._signer is not None:
             data = self._signer.sign(data)
         # RCPT TO takes the ASCII form: aiosmtplib cannot encode an IDN domain itself.
-        return Prepared(c, ascii_address(sub.email), mid, data=data)
+        return Prepared(c, ascii_address(sub.email), mid, data=data, sender=self._sender(c))
+
+    def _sender(self, c: Claimed) -> str:
+        if self._verp is None:
+            return self._settings.mail.from_address
+        return self._verp.envelope_sender(c.id)
 
     def _skip(self, c: Claimed, sub: Subscriber) -> str | None:
         """Why not to send: a digest only reaches an active, unpaused subscriber (a page mail

@@ -45,7 +45,8 @@ async def deliver_due(settings: Settings, engine: sa.Engine, stop: asyncio.Event
     try:
         await asyncio.to_thread(reclaim_dead_leases, engine)
         preparer = await asyncio.to_thread(Preparer, settings, engine)
-        transport = make_transport(settings.mail, settings.smtp)
+        transport = make_transport(settings.mail, settings.smtp,
+                                   stamp_sender=settings.bounces.return_path is not None)
         report = await Sender(settings, engine, transport, preparer, stop, retry_now).run()
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__

@@ -115,8 +115,8 @@ class Sender:
         started = time.monotonic()
         try:
             outcome = await pacing.within_grace(self._transport.send(
-                slot, self._settings.mail.from_address, item.email, item.data or b"",
-                item.name), self._stop)
+                slot, item.sender or self._settings.mail.from_address, item.email,
+                item.data or b"", item.name), self._stop)
         except Exception as exc:  # noqa: BLE001 - a dead worker would stall the round
             log.exception("delivery.send_crashed", delivery_id=item.claim.id)
             outcome = Outcome("retry", None, f"unexpected error while sending: {exc!r}"[:400])

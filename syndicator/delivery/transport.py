@@ -42,10 +42,13 @@ class Transport(Protocol):
 
 
 class FileTransport:
-    """Each message an .eml file named by its delivery, written atomically (a retry overwrites)."""
+    """Each message an .eml file named by its delivery, written atomically (a retry overwrites).
+    With `stamp_sender`, the envelope sender is written first as a Return-Path header, as the
+    receiving server records it (so a tagged MAIL FROM can be seen in the file)."""
 
-    def __init__(self, mail: MailSettings) -> None:
+    def __init__(self, mail: MailSettings, stamp_sender: bool = False) -> None:
         self._dir = Path(mail.outbox_dir)
+        self._stamp = stamp_sender
 
     async def open(self) -> None:
         try:
@@ -57,6 +60,8 @@ class FileTransport:
         return True  # a file has no transport to pass: UTF-8 as it is, lines within 998
 
     async def send(self, slot: int, sender: str, rcpt: str, data: bytes, name: str) -> Outcome:
+        if self._stamp:
+            data = f"Return-Path: <{sender}>\r\n".encode("ascii") + data
         try:
             _write_atomic(self._dir / f"{name}.eml", data)
         except OSError as exc:
@@ -212,5 +217,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:400]
 
 
-def make_transport(mail: MailSettings, smtp: SmtpSettings) -> Transport:
-    return SmtpTransport(smtp) if mail.transport == "smtp" else FileTransport(mail)
+def make_transport(mail: MailSettings, smtp: SmtpSettings,
+                   stamp_sender: bool = False) -> Transport:
+    """The configured transport; `stamp_sender` (file only): record each MAIL FROM."""
+    return SmtpTransport(smtp) if mail.transport == "smtp" else FileTransport(mail, stamp_sender)

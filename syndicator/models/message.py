@@ -21,6 +21,9 @@ class Recipient:
     unsubscribe_url: str  # https URL under public_base_url (POST one-click target too)
     preferences_url: str
     switch_size_url: str  # the preferences page, where the other size is offered
+    # List-Unsubscribe's mailto signed for this subscriber (bounces.return_path); None: the
+    # configured mail.unsubscribe_mailto, if any.
+    unsubscribe_mailto: str | None = None
 
     @property
     def large(self) -> bool:

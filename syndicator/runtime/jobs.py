@@ -185,6 +185,14 @@ class Jobs:
             self._purged_at = time.monotonic()
             upkeep.purge(self.engine, purge_cutoff(self.settings, now))
 
+    # -- what comes back ---------------------------------------------------------------
+    async def returns(self) -> None:
+        """Read the bounce mailbox (when configured), forward what needs a person."""
+        from syndicator.runtime.returns import returns_round
+
+        await self._run_quietly(lambda: self._guard("returns", lambda: asyncio.to_thread(
+            returns_round, self.settings, self.engine)))
+
     # -- delivery --------------------------------------------------------------------
     async def delivery_loop(self, send_stop: asyncio.Event) -> None:
         """Send what is due, then sleep until woken (poll, digest) or a retry may be due."""

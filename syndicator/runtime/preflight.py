@@ -46,7 +46,44 @@ def check_all(settings: Settings) -> list[Result]:
         results.append(("smtp server", True, "not contacted: mail.transport is file "
                         f"(messages go to {settings.mail.outbox_dir})"))
     results.append(_check_dkim(settings))
+    results += _check_returns(settings)
     return results + local_checks(settings)
+
+
+def _check_returns(settings: Settings) -> list[Result]:
+    """Where returned mail must go (said, not checked: the MX is the relay's business), and
+    the bounce mailbox when there is one (logged in, nothing moved)."""
+    b = settings.bounces
+    if b.return_path is None:
+        found: list[Result] = [("return path", True, (
+            f"not set: mail goes out with MAIL FROM <{settings.mail.from_address}> and what "
+            "comes back is matched by Message-ID and address only; set bounces.return_path "
+            "(docs/returned-mail.md)"))]
+    else:
+        local, _, domain = b.return_path.rpartition("@")
+        found = [("return path", True, (
+            f"mail goes out with MAIL FROM <{local}+TAG@{domain}>: deliver {domain} (all "
+            f"{local}+* addresses) to `syndicator bounces read --sysexits` or to the "
+            "bounces.imap mailbox, and keep the relay from rewriting the envelope sender "
+            "(docs/returned-mail.md)"))]
+    if b.imap is not None:
+        found.append(_check_mailbox(settings))
+    return found
+
+
+def _check_mailbox(settings: Settings) -> Result:
+    from syndicator.bounces.imap import Mailbox
+
+    imap = settings.bounces.imap
+    assert imap is not None
+    t = imap.target
+    where = f"{'imaps' if t.implicit_tls else 'imap+starttls'}://{t.host}:{t.port} {t.mailbox!r}"
+    try:
+        waiting = Mailbox(imap, settings.bounces.max_message_bytes).waiting()
+    except SyndicatorError as exc:
+        return ("bounce mailbox", False, str(exc))
+    return ("bounce mailbox", True, f"{where}: {waiting} message(s) waiting, read every "
+            f"{imap.interval_seconds} s")
 
 
 def _check_smtp(settings: Settings) -> Result:

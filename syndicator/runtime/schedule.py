@@ -12,6 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from syndicator.config.settings import Settings
+from syndicator.runtime import returns
 from syndicator.runtime.jobs import Jobs
 from syndicator.telemetry.health import HEARTBEAT_SECONDS, Health
 
@@ -46,6 +47,10 @@ def build_scheduler(settings: Settings, jobs: Jobs, health: Health,
         _add_digest_jobs(scheduler, settings, jobs)
         scheduler.add_job(jobs.recovery, IntervalTrigger(seconds=RECOVERY_SECONDS, timezone=tz),
                           id="recovery", next_run_time=now + timedelta(seconds=5))
+
+    scheduler.add_job(jobs.returns, IntervalTrigger(seconds=returns.interval(settings),
+                                                    timezone=tz),
+                      id="returns", next_run_time=now + timedelta(seconds=2))
 
     def ticked(_: JobEvent) -> None:
         health.tick()

@@ -17,6 +17,7 @@ from syndicator.state.values import get_value
 # The leases there are. A lease is the state value "lease.<name>" = "<owner>|<unix until>".
 POLL = "poll"  # one poll at a time per state database
 SENDER = "sender"  # one sender at a time on SQLite (no row locks to share the outbox)
+RETURNS = "returns"  # one reader of the bounce mailbox at a time (bounces.imap)
 
 
 def _place() -> str:

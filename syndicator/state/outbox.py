@@ -165,7 +165,8 @@ def expire_leases(conn: sa.Connection, owners: Sequence[str], now: datetime) -> 
 def listing(conn: sa.Connection, run_id: int | None, email: str | None,
             limit: int) -> list[dict[str, Any]]:
     """The proof of what was sent: one dict per delivery, newest first (page mails have no
-    run, period or digest)."""
+    run, period or digest; late_bounce_* is a bounce reported by mail after the server
+    accepted the message)."""
     query = (sa.select(deliveries.c.id, deliveries.c.run_id, deliveries.c.kind,
                        digest_runs.c.frequency, digest_runs.c.period_start,
                        digest_runs.c.period_end, digest_contents.c.digest_id,
@@ -173,7 +174,9 @@ def listing(conn: sa.Connection, run_id: int | None, email: str | None,
                        .label("email"), deliveries.c.status, deliveries.c.attempts,
                        deliveries.c.message_id, deliveries.c.last_code,
                        deliveries.c.last_reply, deliveries.c.sent_at,
-                       deliveries.c.next_attempt_at, deliveries.c.created_at)
+                       deliveries.c.next_attempt_at, deliveries.c.created_at,
+                       deliveries.c.late_bounce_at, deliveries.c.late_bounce_status,
+                       deliveries.c.late_bounce_code, deliveries.c.late_bounce_detail)
              .select_from(deliveries)
              .outerjoin(digest_runs, digest_runs.c.id == deliveries.c.run_id)
              .outerjoin(digest_contents, digest_contents.c.id == deliveries.c.content_id)

@@ -9,6 +9,8 @@ from syndicator.state.types import UTCDateTime
 
 # Unbounded text: MySQL/MariaDB TEXT stops at 64 KB, and a longer bulletin body is common.
 LongText = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+# Bytes kept for a look (returned mail): MySQL/MariaDB BLOB stops at 64 KB.
+LongBlob = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 
 metadata = sa.MetaData(
     naming_convention={
@@ -151,9 +153,39 @@ deliveries = sa.Table(
     sa.Column("sent_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # A hard bounce reported by mail after the server accepted the message (docs/adr/011).
+    sa.Column("late_bounce_at", UTCDateTime),
+    sa.Column("late_bounce_status", sa.String(16)),  # RFC 3463 X.Y.Z
+    sa.Column("late_bounce_code", sa.Integer),  # the SMTP code in its diagnostic, if any
+    sa.Column("late_bounce_detail", sa.String(500)),  # the Diagnostic-Code, cut
     sa.UniqueConstraint("run_id", "subscriber_id"),
     sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
     sa.Index("ix_deliveries_run_id_status", "run_id", "status"),  # is the run complete?
+    sa.Index("ix_deliveries_message_id", "message_id"),  # a returned message names it
+)
+
+# Every message that came back (bounces, complaints, replies), once: the unique key makes the
+# same message read again (a retried pipe, a mailbox re-read after a crash, two readers at
+# once) a no-op. Unknown and refused messages keep their bytes (cut) for a look.
+returned_messages = sa.Table(
+    "returned_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("message_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("effect", sa.String(32), nullable=False),  # what it did (docs/returned-mail.md)
+    sa.Column("tied_by", sa.String(16)),  # tag | message_id | subscriber_tag | address
+    sa.Column("delivery_id", sa.Integer, index=True),  # no foreign key: deliveries are purged
+    sa.Column("subscriber_id", sa.Integer, index=True),
+    sa.Column("received_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Column("raw", LongBlob),
+    # Unknown messages forwarded to mail.reply_to: claimed by a conditional update, retried.
+    sa.Column("forward_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("forward_claimed_at", UTCDateTime),
+    sa.Column("forwarded_at", UTCDateTime),
 )
 
 # --- the operator's console (migration 0006) ---------------------------------------------

@@ -33,6 +33,14 @@ def get(conn: sa.Connection, subscriber_id: int) -> Subscriber | None:
     return _from_row(row) if row else None
 
 
+def lock(conn: sa.Connection, subscriber_id: int) -> str | None:
+    """Hold the subscriber's row until commit (PostgreSQL, MariaDB), so that changes which read
+    what others may be writing take turns; its status as committed now (a locking read: also
+    under MariaDB's repeatable read), None when there is no such subscriber."""
+    return conn.scalar(sa.select(subscribers.c.status).where(subscribers.c.id == subscriber_id)
+                       .with_for_update())
+
+
 def get_many(conn: sa.Connection, ids: Iterable[int]) -> dict[int, Subscriber]:
     """The subscribers with these ids, by id (missing ones are absent)."""
     wanted = sorted(set(ids))
@@ -141,6 +149,12 @@ def note_bounce(conn: sa.Connection, subscriber_id: int) -> int:
                  .values(hard_bounces=subscribers.c.hard_bounces + 1))
     return conn.scalar(sa.select(subscribers.c.hard_bounces)
                        .where(subscribers.c.id == subscriber_id)) or 0
+
+
+def set_bounces(conn: sa.Connection, subscriber_id: int, count: int) -> None:
+    """Set the consecutive hard bounce count (as read again from the deliveries)."""
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
+                 .values(hard_bounces=count))
 
 
 def reset_bounces(conn: sa.Connection, subscriber_ids: Sequence[int]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from syndicator.compose.verp import Verp
 from syndicator.config.settings import Settings
 from syndicator.models.message import Recipient
 from syndicator.models.subscriber import Subscriber
@@ -11,10 +12,11 @@ from syndicator.subscribers.tokens import Tokens
 class Links:
     """Absolute links for feeds, web copies and a subscriber's own pages."""
 
-    def __init__(self, settings: Settings, tokens: Tokens) -> None:
+    def __init__(self, settings: Settings, tokens: Tokens, verp: Verp | None = None) -> None:
         self._base = settings.base_url
         self._feeds = settings.feeds_url
         self._tokens = tokens
+        self._verp = verp  # with bounces.return_path: each subscriber's own signed mailto
 
     def feed(self, filename: str) -> str:
         return f"{self._feeds}/{filename}"
@@ -46,7 +48,8 @@ class Links:
         """The subscriber as the composer's Recipient, with freshly signed personal links.
 
         Links carry the subscriber's token version, so `subscribers reset-links` invalidates
-        every earlier mail's links; the size switch preselects the other size.
+        every earlier mail's links (the signed mailto too); the size switch preselects the
+        other size.
         """
         version = subscriber.token_version
         preferences = self.preferences(subscriber.id, version)
@@ -57,6 +60,8 @@ class Links:
             unsubscribe_url=self.unsubscribe(subscriber.id, version),
             preferences_url=preferences,
             switch_size_url=self.switch_size(preferences, subscriber.text_size),
+            unsubscribe_mailto=(self._verp.unsubscribe_address(subscriber.id, version)
+                                if self._verp else None),
         )
 
     def public_recipient(self, email: str) -> Recipient:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from syndicator.compose.verp import Verp
 from syndicator.config.settings import Settings
 from syndicator.errors import SyndicatorError
 from syndicator.state.schema import state_values
@@ -84,3 +85,10 @@ def secret_key(settings: Settings, engine: sa.Engine) -> str:
             pass
     with engine.connect() as conn:
         return get_value(conn, _SECRET_NAME) or ""
+
+
+def verp_for(settings: Settings, engine: sa.Engine) -> Verp | None:
+    """The signed VERP tags of `bounces.return_path` (envelope senders, mailto addresses),
+    under the same secret as the links; None when no return path is set."""
+    path = settings.bounces.return_path
+    return Verp(path, secret_key(settings, engine)) if path else None

@@ -64,14 +64,24 @@ _console_sign_ins = Counter("syndicator_console_sign_ins",
 _run_overdue = Gauge("syndicator_digest_run_overdue",
                      "1 while the latest scheduled run of a frequency is not complete past its "
                      "deadline.", ["frequency"], registry=REGISTRY)
+_returned = Gauge("syndicator_returned_messages_last_day",
+                  "Returned messages recorded in the last 24 hours, by kind (however they came "
+                  "in: `bounces read` or the bounces.imap mailbox).", ["kind"],
+                  registry=REGISTRY)
+_forwards_pending = Gauge("syndicator_returned_forwards_pending",
+                          "Unknown returned messages still to forward to mail.reply_to.",
+                          registry=REGISTRY)
 _ready = Gauge("syndicator_ready", "1 when /healthz/ready answers 200.", registry=REGISTRY)
 _started = Gauge("syndicator_start_timestamp_seconds", "Unix time the daemon started.",
                  registry=REGISTRY)
 _info = Gauge("syndicator_build_info", "Always 1; the running version as a label.", ["version"],
               registry=REGISTRY)
 
-JOBS = ("poll", "feeds", "digest_daily", "digest_weekly", "deliver", "recovery", "heartbeat")
+JOBS = ("poll", "feeds", "digest_daily", "digest_weekly", "deliver", "recovery", "heartbeat",
+        "returns")
 DIGEST_FREQUENCIES = ("immediate", "daily", "weekly")  # each has a deadline (overdue gauge)
+RETURNED_KINDS = ("hard", "soft", "delivered", "complaint", "unsubscribe", "auto_reply",
+                  "unknown")
 
 
 def started() -> None:
@@ -144,6 +154,13 @@ def console_sign_in(result: str) -> None:
 def digest_run_overdue(frequency: str, overdue: bool) -> None:
     """Whether the run of `frequency` due last is still incomplete past its deadline."""
     _run_overdue.labels(frequency).set(1 if overdue else 0)
+
+
+def returned_messages(counts: dict[str, int], forwards_pending: int) -> None:
+    """What came back in the last 24 hours, by kind, as the state database says now."""
+    for kind in sorted(set(RETURNED_KINDS) | set(counts)):
+        _returned.labels(kind).set(counts.get(kind, 0))
+    _forwards_pending.set(forwards_pending)
 
 
 def ready(is_ready: bool) -> None:

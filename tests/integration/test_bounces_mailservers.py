@@ -28,7 +28,7 @@ def servers() -> Iterator[MailServers]:
 def _mailbox(servers: MailServers, *, starttls: bool = False, ca: Path | None = None,
              url: str | None = None, batch: int = 200) -> Mailbox:
     settings = BounceImapSettings(url=SecretStr(url or servers.imap_url(starttls)),
-                                  ca_file=ca or servers.ca_file, timeout=10, batch=batch)
+                                  trusted_ca=ca or servers.ca_file, timeout=10, batch=batch)
     return Mailbox(settings, limit=LIMIT)
 
 

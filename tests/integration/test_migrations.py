@@ -122,3 +122,39 @@ def test_0004_keeps_deliveries_as_digests_and_takes_page_mails(db_url: str) -> N
 
 def _new(conn: sa.Connection, table: sa.Table, **values: object) -> int:
     return int(conn.execute(table.insert().values(values)).inserted_primary_key[0])
+
+
+def test_0005_records_returned_mail_and_the_way_back_keeps_deliveries(db_url: str) -> None:
+    """Deliveries made before 0005 stay; a kept message of 300 KB fits (MariaDB's BLOB would
+    stop at 64 KB); one record per message key; the way back removes only what 0005 added."""
+    from syndicator.state.schema import returned_messages
+
+    engine = create_engine(db_url, "database.url")
+    t = datetime(2026, 12, 5, tzinfo=UTC)
+    try:
+        _migrate(engine, "0004")
+        with engine.begin() as conn:
+            sub = _new(conn, subscribers, email="a@x.gov.vn", email_key="a@x.gov.vn",
+                       frequency="daily", categories=[], text_size="standard",
+                       status="active", consent_source="test", created_at=t, updated_at=t)
+            enqueue(conn, "manage_link", sub, t)
+        upgrade(engine)
+        record = {"kind": "unknown", "reason": "unmatched", "effect": "kept", "size": 300_000,
+                  "received_at": t, "detail": {}, "raw": b"\xff" * 300_000}
+        with engine.begin() as conn:
+            assert conn.execute(sa.select(deliveries.c.kind, deliveries.c.late_bounce_at)
+                                ).one() == ("manage_link", None)
+            conn.execute(returned_messages.insert().values(message_key="k" * 64, **record))
+            assert len(conn.scalar(sa.select(returned_messages.c.raw))) == 300_000
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(returned_messages.insert().values(message_key="k" * 64, **record))
+        _migrate(engine, "0004", down=True)
+        inspector = sa.inspect(engine)
+        assert "returned_messages" not in inspector.get_table_names()
+        columns = {c["name"] for c in inspector.get_columns("deliveries")}
+        assert not {c for c in columns if c.startswith("late_bounce")}
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT kind FROM deliveries")).scalar() == "manage_link"
+        upgrade(engine)  # and forward again
+    finally:
+        engine.dispose()

@@ -18,6 +18,30 @@ from tests.support.mailservers import MailServers, free_port, running
 
 SECRET = "returned-mail-test-secret"
 VERP = Verp("bounces@bounce.test", SECRET)
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "returned"
+
+
+def corpus(name: str, **swaps: str) -> bytes:
+    """A corpus message with strings replaced (`old=new` pairs given as a dict's items)."""
+    raw = (CORPUS / name).read_bytes()
+    for old, new in swaps.items():
+        raw = raw.replace(old.encode(), new.encode())
+    return raw
+
+
+def postfix_dsn(delivery_id: int | None, message_id: str, recipient: str, *, queue: str = "Q1",
+                subscriber: tuple[int, int] | None = (7, 0)) -> bytes:
+    """Postfix's "unknown user" DSN (captured) made about one of our deliveries: its VERP tag
+    (None: the relay rewrote the envelope, no tag left), our Message-ID, the recipient, and
+    a queue id of its own (a different `queue`: a different DSN, with another key)."""
+    sender = VERP.envelope_sender(delivery_id) if delivery_id is not None else \
+        "bounces@bounce.test"
+    mailto = (f"<mailto:{VERP.unsubscribe_address(*subscriber)}>" if subscriber
+              else "<mailto:unsubscribe@sonoivu.backan.example>")
+    return corpus("postfix-unknown-user.eml", **{
+        VERP.envelope_sender(101): sender, "<delivery-101@syndicator.test>": message_id,
+        "ghost@relay.test": recipient, "EEB1120CCB4": f"{queue}X", "E85A020CC63": f"{queue}Y",
+        f"<mailto:{VERP.unsubscribe_address(7, 0)}>": mailto})
 
 
 def digest(delivery_id: int, to: str, subscriber: tuple[int, int] = (7, 0)) -> EmailMessage:

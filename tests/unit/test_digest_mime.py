@@ -270,3 +270,22 @@ def test_web_copy_is_cached_and_complete(composer: DigestComposer) -> None:
     d = digest(3)
     assert composer.web_copy(d, large=False) is composer.web_copy(d, large=False)
     assert composer.web_copy(d, large=True) != composer.web_copy(d, large=False)
+
+
+def test_a_recipients_own_signed_mailto_takes_the_place_of_the_configured_one() -> None:
+    """bounces.return_path: one mailto per subscriber, in the same skeleton as everyone's."""
+    from dataclasses import replace
+
+    from tests.support.returned_mail import VERP
+
+    composer = DigestComposer(Settings(mail={"unsubscribe_mailto": "huy@sonoivu.backan.example"}))
+    d = digest(2)
+    signed = [replace(recipient(i), unsubscribe_mailto=VERP.unsubscribe_address(i, 3))
+              for i in (1, 2)]
+    heads = [parse(composer.message(d, r, message_id=MID, date=DATE))["List-Unsubscribe"]
+             for r in signed]
+    for i, unsub in zip((1, 2), heads, strict=True):
+        assert f"<mailto:{VERP.unsubscribe_address(i, 3)}?subject=unsubscribe>" in unsub
+        assert "huy@" not in unsub
+    plain = parse(composer.message(d, recipient(3), message_id=MID, date=DATE))
+    assert "<mailto:huy@sonoivu.backan.example?subject=unsubscribe>" in plain["List-Unsubscribe"]

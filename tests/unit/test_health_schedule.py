@@ -61,7 +61,7 @@ async def jobs_and_scheduler() -> Any:
 def test_schedule_in_the_configured_zone(jobs_and_scheduler: Any) -> None:
     jobs = {j.id: j for j in jobs_and_scheduler.get_jobs()}
     assert set(jobs) == {"heartbeat", "poll", "feeds", "digest_daily", "digest_weekly",
-                         "recovery"}
+                         "recovery", "returns"}
     after = datetime(2026, 11, 25, 8, 0, tzinfo=HCM)  # a Wednesday
     daily = jobs["digest_daily"].trigger.get_next_fire_time(None, after)
     weekly = jobs["digest_weekly"].trigger.get_next_fire_time(None, after)
@@ -76,3 +76,16 @@ def test_job_defaults_coalesce_one_instance_generous_grace(jobs_and_scheduler: A
     for job in jobs_and_scheduler.get_jobs():
         assert job.coalesce is True and job.max_instances == 1
         assert job.misfire_grace_time >= 3600
+
+
+@pytest.mark.parametrize(("bounces", "expected"), [
+    ({}, 60),
+    ({"return_path": "bounces@bounce.example"}, 60),
+    ({"imap": {"url": "imaps://u:p@mail.example/INBOX", "interval_seconds": 15}}, 15)])
+def test_the_returns_job_reads_the_mailbox_at_its_interval(
+        bounces: dict[str, Any], expected: int) -> None:
+    settings = Settings(bounces=bounces)
+    jobs = Jobs(settings, None, Health())  # type: ignore[arg-type]
+    scheduler = build_scheduler(settings, jobs, Health(), frozenset({"feeds", "delivery"}))
+    job = scheduler.get_job("returns")
+    assert (job.trigger.interval.total_seconds() if job else None) == expected
