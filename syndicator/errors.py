@@ -32,13 +32,19 @@ class SourceSchemaError(SourceError, LookupError):
 
 
 class RowError(SourceError, ValueError):
-    """One source row cannot be ingested; the others go on."""
+    """One source row cannot be ingested; the others go on.
 
-    def __init__(self, source_id: str, field: str, problem: str) -> None:
-        super().__init__(f"bulletin {source_id!r}: {field}: {problem}")
+    `reason` is a short label for metrics: id, encoding, date, empty, too_long, url, type,
+    duplicate_id.
+    """
+
+    def __init__(self, source_id: str, field: str, problem: str,
+                 reason: str = "invalid") -> None:
+        super().__init__(f"bulletin {source_id[:100]!r}: {field}: {problem[:300]}")
         self.source_id = source_id
         self.field = field
         self.problem = problem
+        self.reason = reason
 
 
 class StateError(SyndicatorError):
@@ -47,6 +53,12 @@ class StateError(SyndicatorError):
 
 class TransientError(SyndicatorError):
     """A failure worth retrying later (a 4xx reply, a timeout, a lost connection)."""
+
+
+class WorkLeft(TransientError):
+    """The command did what it could; messages are still queued for a retry (EX_TEMPFAIL)."""
+
+    exit_code = 75
 
 
 class PermanentError(SyndicatorError):

@@ -7,6 +7,7 @@ import click
 from syndicator.cli import admin, mail, operate
 from syndicator.cli.app import App
 from syndicator.cli.bounces import bounces
+from syndicator.cli.source import source
 from syndicator.cli.subscribers import subscribers
 
 
@@ -22,7 +23,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 for command in (operate.db, operate.demo, operate.poll, operate.feeds, operate.check,
                 operate.run, operate.healthcheck, mail.digest, mail.deliver, mail.deliveries,
-                mail.preview, subscribers, admin.admin, bounces):
+                mail.preview, subscribers, admin.admin, bounces, source):
     cli.add_command(command)
 
 

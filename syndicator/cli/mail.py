@@ -27,7 +27,9 @@ def digest_run(app: App, frequency: str, now_text: str | None) -> None:
     """Compose the last complete period ending at or before now, then deliver it."""
     from syndicator.delivery.send import SenderBusy
     from syndicator.planning.due import run_digest
+    from syndicator.runtime.clock import check_clock
 
+    check_clock(app.settings, app.state)  # the real clock's, whatever --now says
     run = run_digest(app.settings, app.state, frequency, _parse_now(now_text),
                      wait_seconds=120)
     click.echo(f"digest run {run.run_id} ({run.frequency} {run.period_start.isoformat()} .. "
@@ -77,6 +79,9 @@ def digest_schedule(app: App, first: Any, days: int, frequency: str, as_json: bo
 @handle_errors
 def deliver(app: App, retry_now: bool) -> None:
     """Send what is due in the outbox."""
+    from syndicator.runtime.clock import check_clock
+
+    check_clock(app.settings, app.state)  # retries a clock that ran ahead put off
     _deliver(app, retry_now)
 
 
@@ -85,7 +90,9 @@ def _deliver(app: App, retry_now: bool) -> None:
     import asyncio
     import signal
 
+    from syndicator.delivery import backlog
     from syndicator.delivery.send import deliver_due
+    from syndicator.errors import WorkLeft
 
     async def main() -> Any:
         stop = asyncio.Event()
@@ -99,6 +106,13 @@ def _deliver(app: App, retry_now: bool) -> None:
                f"{r.failed} failed, {r.skipped} skipped"
                + (", stopped early" if r.stopped else "")
                + (f"; mail server unreachable: {r.unreachable}" if r.unreachable else ""))
+    # Only this round's own retries count: rows other processes are claiming are theirs, and
+    # a stop asked for by a signal is not a failure to send.
+    left = backlog.waiting(app.state) if (r.retried or r.unreachable) and not r.stopped else 0
+    if left:
+        raise WorkLeft(f"{left} message(s) still queued for a retry "
+                       f"({r.unreachable or 'the server asked to try later'}); "
+                       "run `syndicator deliver` again later, or let the daemon retry")
 
 
 def _parse_now(text: str | None) -> Any:

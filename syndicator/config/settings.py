@@ -120,6 +120,7 @@ class FeedSettings(Section):
     max_entries: int = Field(default=50, ge=1, le=1000)
     tombstone_days: int = Field(default=30, ge=0)
     websub_hub: AnyHttpUrl | None = None
+    max_content_bytes: int = Field(default=100_000, ge=0)
 
     @property
     def hub(self) -> str | None:

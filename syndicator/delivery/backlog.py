@@ -29,6 +29,13 @@ def depth(engine: Engine) -> tuple[int, int]:
     return depth or 0, due or 0
 
 
+def waiting(engine: Engine) -> int:
+    """Messages still pending: due now, or waiting for a retry (not those being sent)."""
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.count()).select_from(deliveries)
+                           .where(deliveries.c.status == "pending")) or 0
+
+
 def record_latency(engine: Engine, content_ids: Iterable[int], sent_at: datetime) -> None:
     """For each immediate message just recorded: publication-to-send of each bulletin in it.
 

@@ -13,7 +13,7 @@ import yaml
 from syndicator.config.settings import Settings
 from syndicator.feeds import names
 from syndicator.feeds.jsonfeed import json_bytes
-from syndicator.feeds.model import FeedDocument, host_of
+from syndicator.feeds.model import ContentCap, FeedDocument, host_of
 from syndicator.feeds.opml import opml_bytes
 from syndicator.feeds.paging import FeedContext, Scope, documents
 from syndicator.feeds.rss import rss_bytes
@@ -67,7 +67,8 @@ def _context(settings: Settings, now: datetime) -> FeedContext:
         tombstones_since=now - timedelta(days=settings.feeds.tombstone_days),
         reader_note=_messages()["reader_note"], zone=settings.tz,
         icon=_url(settings.site.icon), logo=_url(settings.site.logo),
-        stylesheet=names.STYLESHEET)
+        stylesheet=names.STYLESHEET,
+        content_cap=ContentCap(settings.feeds.max_content_bytes, _messages()["content_more"]))
 
 
 def _url(value: object | None) -> str | None:

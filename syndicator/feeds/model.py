@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from urllib.parse import quote, urlsplit
+
+import nh3
 
 from syndicator.models.bulletin import Bulletin
 from syndicator.models.text import clean_text, one_line
@@ -30,6 +33,15 @@ class Entry:
     category_slug: str | None
     summary_html: str | None
     content_html: str | None
+
+
+@dataclass(frozen=True)
+class ContentCap:
+    """How much of a bulletin's text an entry carries (0: all), and the words of the link
+    to the full text that ends a cut one."""
+
+    max_bytes: int = 0
+    more: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,8 @@ def host_of(public_base_url: str) -> str:
     return (urlsplit(public_base_url).hostname or "localhost").lower()
 
 
-def to_entry(host: str, b: Bulletin, zone: tzinfo = UTC) -> Entry:
+def to_entry(host: str, b: Bulletin, zone: tzinfo = UTC,
+             cap: ContentCap = ContentCap()) -> Entry:
     """Every string is cleaned again here: a feed must stay valid whatever reached the database.
     Times are shown in the publisher's zone (+07:00): readers show them as local time."""
     return Entry(
@@ -87,7 +100,7 @@ def to_entry(host: str, b: Bulletin, zone: tzinfo = UTC) -> Entry:
         category=_line(b.category),
         category_slug=b.category_slug,
         summary_html=_html(b.summary),
-        content_html=_html(b.body_html),
+        content_html=_capped(_html(b.body_html), one_line(b.url), cap),
     )
 
 
@@ -130,6 +143,17 @@ def local(value: datetime, zone: tzinfo) -> datetime:
 
 def _line(value: str | None) -> str | None:
     return (one_line(value) or None) if value else None
+
+
+def _capped(content: str | None, url: str, cap: ContentCap) -> str | None:
+    """At most cap.max_bytes of the text (a 5 MB body would make every feed holding it
+    ~7 MB), cut between elements, closed again, and a link to the full text."""
+    if content is None or not cap.max_bytes or len(content.encode()) <= cap.max_bytes:
+        return content
+    head = content.encode()[:cap.max_bytes].decode("utf-8", "ignore")
+    head = head[:head.rfind("<")] if head.rfind("<") > head.rfind(">") else head  # a cut tag
+    more = f'<p><a href="{html.escape(url)}">{html.escape(cap.more)}</a></p>'
+    return nh3.clean(head).strip() + more
 
 
 def _html(value: str | None) -> str | None:

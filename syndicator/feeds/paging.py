@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 
 from syndicator.feeds.model import (
+    ContentCap,
     FeedDocument,
     newest,
     reading_order,
@@ -56,6 +57,7 @@ class FeedContext:
     icon: str | None = None
     logo: str | None = None
     stylesheet: str | None = None
+    content_cap: ContentCap = ContentCap()
 
 
 def documents(scope: Scope, members: Sequence[Bulletin], ctx: FeedContext) -> list[FeedDocument]:
@@ -110,7 +112,8 @@ def _current(base: FeedDocument, filed: Sequence[Bulletin], tail_from: int,
         if len(chosen) >= ctx.page_size:
             break
         chosen.setdefault(b.id, b)
-    entries = reading_order([to_entry(ctx.host, b, ctx.zone) for b in chosen.values()])
+    entries = reading_order([to_entry(ctx.host, b, ctx.zone, ctx.content_cap)
+                             for b in chosen.values()])
     gone = sorted((b for b in filed if b.state != "public" and b.withdrawn_at is not None
                    and b.withdrawn_at >= ctx.tombstones_since),
                   key=lambda b: (b.withdrawn_at, b.id), reverse=True)
@@ -123,7 +126,7 @@ def _archive(base: FeedDocument, page: Sequence[Bulletin], k: int, last: int,
              ctx: FeedContext) -> FeedDocument:
     """Page k of `last`; the newest page's next-archive is the subscription document, which
     holds the entries after it (RFC 5005 4: archives link both ways)."""
-    entries = reading_order([to_entry(ctx.host, b, ctx.zone) for b in page
+    entries = reading_order([to_entry(ctx.host, b, ctx.zone, ctx.content_cap) for b in page
                              if b.state == "public"])
     return replace(base, stem=archive_stem(base.stem, k), entries=entries, archive=True,
                    prev_archive=archive_stem(base.stem, k - 1) if k > 1 else None,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from syndicator.errors import RowError
-from syndicator.ingest.sanitize import sanitize_html
+from syndicator.ingest.sanitize import as_uri, sanitize_html
 from syndicator.models.bulletin import CleanBulletin
 from syndicator.models.text import clean_text, one_line, slugify
 from syndicator.source.portal import SourceRow
@@ -15,47 +17,63 @@ from syndicator.source.values import as_text, parse_timestamp, status_text
 
 MAX_CATEGORY = 191  # the state column's length; longer names are refused, never cut
 MAX_SOURCE_ID = 191  # likewise: bulletins.source_id
-
-
+T = TypeVar("T")
 
 
 def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str) -> CleanBulletin:
-    """Clean every string before anything else sees it."""
+    """Clean every string before anything else sees it; RowError names the first bad field."""
     v = row.values
     sid = _source_id(row)
-    url = _url(sid, as_text(v.get("url")), site_url)
-    category = _optional_line(v.get("category"))
-    if category and len(category) > MAX_CATEGORY:
-        raise RowError(sid, "category", f"longer than {MAX_CATEGORY} characters")
+    url = _field(sid, "url", lambda: _url(sid, as_text(v.get("url")), site_url))
+    category = _field(sid, "category", lambda: _category(sid, v.get("category")))
     return CleanBulletin(
         source_id=sid,
-        title=_required_line(sid, "title", v.get("title")),
-        summary=_html(v.get("summary"), url),
-        body_html=_html(v.get("body_html"), url),
-        author=_optional_line(v.get("author")),
+        title=_field(sid, "title", lambda: _required_line(sid, "title", v.get("title"))),
+        summary=_field(sid, "summary", lambda: _html(v.get("summary"), url)),
+        body_html=_field(sid, "body_html", lambda: _html(v.get("body_html"), url)),
+        author=_field(sid, "author", lambda: _optional_line(v.get("author"))),
         category=category,
         category_slug=slugify(category) if category else None,
         url=url,
         published_at=_timestamp(sid, "published_at", v.get("published_at"), tz),
         source_updated_at=(_timestamp(sid, "updated_at", v["updated_at"], tz)
                            if v.get("updated_at") not in (None, "") else None),
-        status=status_text(v.get("status")),
+        status=_field(sid, "status", lambda: status_text(v.get("status"))),
     )
+
+
+def _field(sid: str, field: str, read: Callable[[], T]) -> T:
+    """One field's value; a value that is not text in its encoding names its field."""
+    try:
+        return read()
+    except RowError:
+        raise
+    except ValueError as exc:
+        raise RowError(sid, field, str(exc), reason="encoding") from None
+
+
+def _category(sid: str, value: object) -> str | None:
+    category = _optional_line(value)
+    if category and len(category) > MAX_CATEGORY:
+        raise RowError(sid, "category", f"longer than {MAX_CATEGORY} characters",
+                       reason="too_long")
+    return category
 
 
 def _source_id(row: SourceRow) -> str:
     """Already normalised by the source; refused here, before the database would fail the poll."""
     if not row.source_id:  # named by the portal's spelling: blanks or control characters
-        raise RowError(row.key, "id", "is empty")
+        raise RowError(row.key, "id", "is empty", reason="id")
     if len(row.source_id) > MAX_SOURCE_ID:
-        raise RowError(row.source_id, "id", f"longer than {MAX_SOURCE_ID} characters")
+        raise RowError(row.source_id, "id", f"longer than {MAX_SOURCE_ID} characters",
+                       reason="id")
     return row.source_id
 
 
 def _required_line(sid: str, field: str, value: object) -> str:
     text = _optional_line(value)
     if not text:
-        raise RowError(sid, field, "is empty")
+        raise RowError(sid, field, "is empty", reason="empty")
     return text
 
 
@@ -73,17 +91,17 @@ def _html(value: object, base_url: str) -> str | None:
 
 def _url(sid: str, value: str | None, site_url: str) -> str:
     if not value or not value.strip():
-        raise RowError(sid, "url", "is empty")
-    url = urljoin(site_url, one_line(value))
+        raise RowError(sid, "url", "is empty", reason="empty")
+    url = as_uri(urljoin(site_url, one_line(value)))
     if urlsplit(url).scheme not in ("http", "https"):
-        raise RowError(sid, "url", f"{url[:60]!r} is not an http(s) address")
+        raise RowError(sid, "url", f"{url[:60]!r} is not an http(s) address", reason="url")
     return url
 
 
 def _timestamp(sid: str, field: str, value: object, tz: ZoneInfo) -> datetime:
     if value is None or value == "":
-        raise RowError(sid, field, "is empty")
+        raise RowError(sid, field, "is empty", reason="empty")
     try:
         return parse_timestamp(value, tz)
     except ValueError as exc:
-        raise RowError(sid, field, str(exc)) from None
+        raise RowError(sid, field, str(exc), reason="date") from None

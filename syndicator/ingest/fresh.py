@@ -39,6 +39,10 @@ class FreshState:
         return json.dumps({"marks": [[t.isoformat(), i] for t, i in self.marks],
                            "waiting": list(self.waiting)})
 
+    def clamped(self, at: datetime) -> FreshState:
+        """Marks a clock that ran ahead put after `at` are taken as made at `at`."""
+        return FreshState(tuple((min(t, at), i) for t, i in self.marks), self.waiting)
+
     def start(self, now: datetime, overlap: timedelta) -> int:
         """The id to page after: the highest we knew `overlap` ago."""
         old = [i for t, i in self.marks if t <= now - overlap]

@@ -12,11 +12,13 @@ from sqlalchemy.engine import Engine
 
 from syndicator.config.settings import Settings
 from syndicator.errors import RowError
-from syndicator.ingest import fresh
+from syndicator.ingest import fresh, skipped
+from syndicator.ingest.categories import CategorySlugs
 from syndicator.ingest.clean import clean_row
 from syndicator.ingest.fresh import NEW_ROWS, FreshState
 from syndicator.models.bulletin import CleanBulletin, Known
 from syndicator.source.portal import PortalSource, SourceRow
+from syndicator.source.reading import Page
 from syndicator.source.values import parse_timestamp, public_at
 from syndicator.state import bulletins as store
 from syndicator.state.values import INGEST_WATERMARK, get_value, set_value
@@ -55,7 +57,7 @@ class _KeyReads:
     checked: dict[str, Known]  # our hot set and verification sweep, by source id
     verify: list[Known]
     keys: list[SourceRow]  # the portal's rows for `checked` (missing ones were deleted)
-    discovered: list[SourceRow]  # the discovery sweep
+    discovered: Page  # the discovery sweep
     fresh_state: FreshState | None
     new: list[SourceRow]  # ids past the highest seen
     waiting: list[SourceRow]  # recent rows not public yet, re-read
@@ -75,12 +77,16 @@ class Poller:
     def poll(self) -> PollReport:
         now = self._clock()
         report = PollReport()
+        self._source.take_skipped()  # left by reads outside a poll (a check, a bench)
         with self._engine.connect() as conn:
             watermark = get_value(conn, INGEST_WATERMARK)
         if watermark is None:
             self._first_import(now, report)
         else:
             self._incremental(datetime.fromisoformat(watermark), now, report)
+        report.errors = skipped.unique([*self._source.take_skipped(), *report.errors])
+        with self._engine.begin() as conn:
+            skipped.record(conn, report.errors, now)
         log.info("poll.done", new=len(report.new), changed=len(report.changed),
                  withdrawn=len(report.withdrawn), archived=len(report.archived),
                  errors=len(report.errors), rows_read=report.rows_read)
@@ -93,7 +99,7 @@ class Poller:
             with self._engine.begin() as conn:
                 self._apply(conn, batch, [], now, report, history=True)
             if pages_new_ids:
-                high = int(batch[-1].key)
+                high = max([high, *(int(r.key) for r in batch)])
                 waiting = fresh.newest([*waiting, *self._waiting(batch, now)],
                                        self._s.ingest.hot_limit)
         with self._engine.begin() as conn:
@@ -137,7 +143,7 @@ class Poller:
         if state is None:  # state from before paging by id: start at our newest bulletins
             ours = [int(s) for s in store.newest_source_ids(conn, 100)
                     if s.isascii() and s.isdigit()]
-            high = max(ours) if ours else int(self._source.newest_key() or 0)
+            high = max(ours) if ours else _as_int(self._source.newest_key())
             state = FreshState(((now, high),))
         return state
 
@@ -145,8 +151,11 @@ class Poller:
                       now: datetime) -> None:
         set_value(conn, INGEST_WATERMARK, now.isoformat())
         set_value(conn, VERIFY_CURSOR, str(reads.verify[-1].id if reads.verify else 0))
-        full_page = len(reads.discovered) == self._s.ingest.sweep_batch
-        set_value(conn, DISCOVER_CURSOR, reads.discovered[-1].key if full_page else "")
+        page = reads.discovered
+        wrapped = not (page.full and page.after is not None)
+        set_value(conn, DISCOVER_CURSOR, "" if wrapped else str(page.after))
+        if wrapped:  # every portal row was met since the last wrap: forget the rows not met
+            skipped.end_of_sweep(conn, now)
         if reads.fresh_state is not None:
             state = reads.fresh_state.advance(now, self._overlap, reads.new, waiting,
                                               self._s.ingest.hot_limit)
@@ -164,11 +173,11 @@ class Poller:
                 now: datetime) -> tuple[set[str], list[int]]:
         """Keys of rows to read whole (key columns that disagree with our copy, outside `have`),
         and the new or waiting ids not public yet; each row is judged once."""
-        found = [*reads.discovered, *reads.new, *reads.waiting]
+        found = [*reads.discovered.rows, *reads.new, *reads.waiting]
         unknown = [r.source_id for r in found if r.source_id not in reads.checked]
         with self._engine.connect() as conn:
             known = reads.checked | store.known(conn, unknown)
-        wanted = {r.key for r in (*reads.keys, *reads.discovered)
+        wanted = {r.key for r in (*reads.keys, *reads.discovered.rows)
                   if r.source_id not in have and self._judge(r, known.get(r.source_id), now)[0]}
         waiting: list[int] = []
         for r in (*reads.new, *reads.waiting):
@@ -203,14 +212,17 @@ class Poller:
 
     def _apply(self, conn: sa.Connection, rows: Sequence[SourceRow], gone: Iterable[str],
                now: datetime, report: PollReport, history: bool = False) -> None:
-        latest = {r.source_id: r for r in rows}
+        latest = skipped.distinct(rows, report.errors)
         changes_before = _changes(report)
         report.rows_read += len(rows)
         known = store.known(conn, [*latest, *gone])
         to_withdraw = [known[sid] for sid in gone if sid in known]
+        slugs = CategorySlugs()
         for sid, row in latest.items():
             errors_before = len(report.errors)
             bulletin = self._public_bulletin(row, now, report)
+            if bulletin is not None:
+                bulletin = slugs.assign(conn, bulletin)
             k = known.get(sid)
             if bulletin is None:
                 # A row we cannot read keeps its last good copy; only a clear "not public"
@@ -227,6 +239,8 @@ class Poller:
         report.withdrawn += public_ids
         if _changes(report) != changes_before:
             store.note_change(conn)  # in this transaction: replicas rebuild feeds on it
+        failed = {e.source_id for e in report.errors}
+        skipped.resolve(conn, [sid for sid in latest if sid not in failed])
 
     def _public_bulletin(self, row: SourceRow, now: datetime,
                          report: PollReport) -> CleanBulletin | None:
@@ -238,9 +252,7 @@ class Poller:
             pass  # published, with a date clean_row names
         try:
             bulletin = clean_row(row, self._s.tz, str(self._s.site.url))
-        except RowError as exc:
-            log.warning("poll.row_skipped", source_id=exc.source_id, field=exc.field,
-                        problem=exc.problem)
+        except RowError as exc:  # logged once by skipped.record, when first met
             report.errors.append(exc)
             return None
         return bulletin if bulletin.published_at <= now else None
@@ -252,6 +264,14 @@ class Poller:
         notify = not history or b.published_at >= now - max_age
         new_id = store.insert(conn, b, now, notify, portal_key)
         (report.new if notify else report.archived).append(new_id)
+
+
+def _as_int(key: str | None) -> int:
+    """The portal's highest id as a number (0 when it is not one: text in an integer column)."""
+    try:
+        return int(key or 0)
+    except ValueError:
+        return 0
 
 
 def _changes(report: PollReport) -> int:

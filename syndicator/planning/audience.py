@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
 from syndicator.models.bulletin import Bulletin
-from syndicator.models.text import slugify
+from syndicator.models.text import category_key, slugify
 
 
 @dataclass(frozen=True)
@@ -30,20 +30,28 @@ class Content:
     subscriber_ids: tuple[int, ...]
 
 
-@lru_cache(maxsize=4096)
-def _slugs(categories: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(slugify(c) for c in categories)
+def slug_lookup(slugs: Mapping[str, str]) -> Callable[[str], str]:
+    """A subscriber's category name -> its feed's slug: the slug the category's bulletins
+    carry (distinct when two names fold alike), matched by category_key; else slugify."""
+    by_key = {category_key(name): slug for name, slug in slugs.items()}
+
+    def slug_of(name: str) -> str:
+        return by_key.get(category_key(name)) or slugify(name)
+
+    return slug_of
 
 
 def content_key(bulletin_ids: Iterable[int]) -> str:
     return hashlib.sha256(",".join(map(str, sorted(bulletin_ids))).encode()).hexdigest()
 
 
-def plan(bulletins: Sequence[Bulletin], audience: Iterable[Audience]) -> list[Content]:
+def plan(bulletins: Sequence[Bulletin], audience: Iterable[Audience],
+         slug_of: Callable[[str], str] = slugify) -> list[Content]:
     """Group subscribers by the exact bulletins they get; subscribers with none get nothing."""
     groups: dict[tuple[int, ...], list[int]] = {}
+    cached = lru_cache(maxsize=4096)(lambda cats: frozenset(slug_of(c) for c in cats))
     for who in audience:
-        slugs = _slugs(who.categories)
+        slugs = cached(who.categories)
         ids = tuple(b.id for b in bulletins
                     if b.first_seen_at >= who.since and (not slugs or b.category_slug in slugs))
         if ids:

@@ -15,7 +15,14 @@ from sqlalchemy.engine import Engine
 from syndicator.errors import TransientError
 from syndicator.models.period import Period
 from syndicator.models.run import Run, RunOutcome
-from syndicator.planning.audience import Audience, Content, canary_content, plan, public_digest_id
+from syndicator.planning.audience import (
+    Audience,
+    Content,
+    canary_content,
+    plan,
+    public_digest_id,
+    slug_lookup,
+)
 from syndicator.state import bulletins as bulletin_store
 from syndicator.state import runs as store
 from syndicator.state.outbox import CANARY, PRIORITY_CANARY
@@ -91,7 +98,7 @@ def _populate(conn: sa.Connection, run_id: int, period: Period, tz: ZoneInfo, no
                 for r in store.audience_rows(conn, period.frequency))
     count = 0
     contents: dict[str, int] = {}
-    planned = plan(bulletins, list(audience))
+    planned = plan(bulletins, list(audience), slug_lookup(bulletin_store.category_slugs(conn)))
     for content in planned:
         contents[content.key] = _insert_content(conn, run_id, period, tz, content, now)
         store.insert_deliveries(conn, run_id, contents[content.key], content.subscriber_ids,

@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import structlog
 import uvicorn
@@ -21,8 +22,9 @@ from starlette.types import ASGIApp
 from syndicator.config.settings import Settings
 from syndicator.delivery.dkim import make_signer
 from syndicator.errors import ConfigError, SyndicatorError
-from syndicator.runtime.jobs import Jobs
+from syndicator.runtime.jobs import DAEMON_LEASE_SECONDS, Jobs
 from syndicator.runtime.schedule import build_scheduler
+from syndicator.state import leases
 from syndicator.state.db import state_engine, upgrade
 from syndicator.telemetry import metrics
 from syndicator.telemetry.health import Health
@@ -94,6 +96,11 @@ class Daemon:
                 if s is not None:
                     s.close()
             return True
+        try:
+            await asyncio.to_thread(_only_daemon, engine)
+        except SyndicatorError:
+            sock.close()
+            raise
         jobs = Jobs(self.settings, engine, self.health, FEATURES)
         server = self._http_server(engine, jobs.wake_delivery.set)
         server_task = asyncio.create_task(server.serve(sockets=[sock]), name="http")
@@ -153,6 +160,7 @@ class Daemon:
         clean = all(results[:len(waits)])
         scheduler.shutdown(wait=False)
         if clean:
+            await asyncio.to_thread(_release_daemon, engine)
             await asyncio.to_thread(engine.dispose)
         log.info("daemon.stopped", clean=clean)
         return clean
@@ -192,6 +200,26 @@ async def _finish(task: asyncio.Task[None], timeout: float) -> bool:
         task.cancel()
         return False
     return True
+
+
+def _only_daemon(engine: Engine) -> None:
+    """SQLite has no row locks to share work: a second daemon on the same file is refused
+    (its jobs would only fail on busy leases). The heartbeat renews the claim."""
+    if engine.dialect.name != "sqlite":
+        return
+    holder = leases.acquire(engine, leases.DAEMON, DAEMON_LEASE_SECONDS)
+    if holder is not None:
+        with engine.connect() as conn:
+            until = datetime.fromtimestamp(leases.held_until(conn, leases.DAEMON), UTC)
+        raise SyndicatorError(
+            f"another syndicator daemon ({holder}) runs on this SQLite state database "
+            f"(its claim runs until {until:%H:%M:%S}Z unless renewed); SQLite allows one "
+            "(stop it first, or use PostgreSQL or MariaDB for replicas)")
+
+
+def _release_daemon(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        leases.release(engine, leases.DAEMON)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from syndicator.config.settings import Settings
 from syndicator.errors import SyndicatorError
 from syndicator.state import db as state_db
+from syndicator.state import leases
 from syndicator.telemetry import metrics
 from syndicator.telemetry.health import Health
 
@@ -25,6 +26,10 @@ T = TypeVar("T")
 # tombstones expire with time, not with data.
 FEEDS_MAX_AGE_SECONDS = 3600.0
 PURGE_EVERY_SECONDS = 3600.0  # retention purges scan the outbox: not every recovery tick
+# One daemon per SQLite file, renewed by every heartbeat (5 s). Short: a daemon killed in a
+# container that restarts (a new pid namespace: we cannot tell it is gone) holds the file
+# this long.
+DAEMON_LEASE_SECONDS = 30.0
 
 
 class Jobs:
@@ -85,12 +90,17 @@ class Jobs:
     async def heartbeat(self) -> None:
         """Probes the state database; its regular submission also proves the scheduler ticks."""
         try:
-            await self._guard("heartbeat", lambda: asyncio.to_thread(state_db.probe, self.engine))
+            await self._guard("heartbeat", lambda: asyncio.to_thread(self._probe))
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", said once
             self.health.database(False, _reason(exc))
         else:
             self.health.database(True)
         metrics.ready(not self.health.problems())
+
+    def _probe(self) -> None:
+        state_db.probe(self.engine)
+        if self.engine.dialect.name == "sqlite":  # keep this daemon's claim on the file
+            leases.acquire(self.engine, leases.DAEMON, DAEMON_LEASE_SECONDS)
 
     # -- poll ----------------------------------------------------------------------
     async def poll(self) -> None:
@@ -177,7 +187,9 @@ class Jobs:
         from syndicator.delivery import upkeep
         from syndicator.planning.deadlines import check_deadlines
         from syndicator.planning.due import purge_cutoff, recover_runs
+        from syndicator.runtime.clock import check_clock
 
+        check_clock(self.settings, self.engine)  # the real clock's, as in every caller
         recover_runs(self.settings, self.engine, now)
         upkeep.reclaim_dead_leases(self.engine)
         check_deadlines(self.settings, self.engine, now)

@@ -13,6 +13,7 @@ from syndicator.errors import SyndicatorError, TransientError
 from syndicator.ingest.poll import Poller, PollReport
 from syndicator.models.poll import MAX_SKIPPED, PollSummary, SkippedRow
 from syndicator.planning.due import queue_immediate
+from syndicator.runtime.clock import check_clock
 from syndicator.source.portal import PortalSource
 from syndicator.state import leases
 from syndicator.state.values import LAST_POLL, set_value
@@ -25,6 +26,7 @@ class PollBusy(TransientError):
 def poll_once(settings: Settings, state: Engine, source: PortalSource | None = None) -> PollReport:
     """One poll, unless another process is polling the same state database right now."""
     source = source or PortalSource(settings.source, settings.tz)
+    check_clock(settings, state)  # before anything is stamped with the clock as it is now
     lease = max(settings.poll.interval_seconds * 5, 300)
     if leases.acquire(state, leases.POLL, lease) is not None:
         raise PollBusy("another process is polling this state database; try again later")

@@ -17,6 +17,7 @@ from syndicator.delivery.transport import SmtpTransport
 from syndicator.errors import SyndicatorError
 from syndicator.runtime.probe import local_host, probe
 from syndicator.source.portal import PortalSource
+from syndicator.state import problems
 from syndicator.state.db import check_current, state_engine
 
 Result = tuple[str, bool, str]  # (what, ok, detail)
@@ -31,6 +32,7 @@ def check_all(settings: Settings) -> list[Result]:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         results.append(("state database", True, redacted(str(engine.url))))
+        results.append(_skipped_rows(engine))
     except SyndicatorError as exc:
         results.append(("state database", False, str(exc)))
     try:
@@ -84,6 +86,17 @@ def _check_mailbox(settings: Settings) -> Result:
         return ("bounce mailbox", False, str(exc))
     return ("bounce mailbox", True, f"{where}: {waiting} message(s) waiting, read every "
             f"{imap.interval_seconds} s")
+
+
+def _skipped_rows(engine: sa.Engine) -> Result:
+    """Portal rows the last polls skipped: ingest goes on, but someone should fix them."""
+    with engine.connect() as conn:
+        by_reason = problems.counts(conn)
+    if not by_reason:
+        return ("source rows", True, "none skipped")
+    reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(by_reason.items()))
+    return ("source rows", True, f"{sum(by_reason.values())} skipped now ({reasons}); "
+            "`syndicator source problems` lists them")
 
 
 def _check_smtp(settings: Settings) -> Result:

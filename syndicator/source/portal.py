@@ -15,9 +15,17 @@ from sqlalchemy.engine import Engine
 
 from syndicator.config.databases import create_engine, redacted
 from syndicator.config.settings import SourceSettings
-from syndicator.errors import SourceError, SourceSchemaError
+from syndicator.errors import RowError, SourceError, SourceSchemaError
 from syndicator.models.text import one_line
 from syndicator.source import shape as shapes
+from syndicator.source.reading import (
+    Page,
+    Unreadable,
+    decode_sqlite_leniently,
+    is_unreadable_value,
+    read_rows,
+    text_or_none,
+)
 from syndicator.source.shape import Shape
 from syndicator.source.values import as_text, local_naive
 
@@ -44,11 +52,24 @@ class SourceRow:
         return self.source_id if self.portal_key is None else self.portal_key
 
 
-def source_row(values: Mapping[str, Any]) -> SourceRow:
-    """The one place a portal id is normalised (CHAR padding, NFD, stray control characters)."""
-    if isinstance(values["id"], int):  # most portals; this runs for every key read
-        return SourceRow(str(values["id"]), values)
-    raw = as_text(values["id"]) or ""
+def source_row(values: Mapping[str, Any], int_ids: bool = False) -> SourceRow:
+    """The one place a portal id is normalised (CHAR padding, NFD, stray control characters).
+
+    Raises RowError for an id that cannot address its row: missing, unreadable, or not an
+    integer in an integer column.
+    """
+    raw_id = values["id"]
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):  # most portals: every key read
+        return SourceRow(str(raw_id), values)
+    if raw_id is None:
+        raise RowError("", "id", "is empty", reason="id")
+    try:
+        raw = as_text(raw_id) or ""
+    except ValueError as exc:
+        raise RowError("", "id", str(exc), reason="encoding") from None
+    if int_ids:
+        raise RowError(one_line(raw), "id", "is not an integer, as its column requires",
+                       reason="id")
     source_id = one_line(raw)
     return SourceRow(source_id, values, None if raw == source_id else raw)
 
@@ -61,7 +82,10 @@ class PortalSource:
         self._tz = tz
         self._engine = engine or create_engine(
             settings.url.get_secret_value(), "source.url", read_only=True)
+        if engine is None and self._engine.dialect.name == "sqlite":
+            decode_sqlite_leniently(self._engine)
         self._shape: Shape | None = None
+        self._skipped: list[RowError] = []
         self.display_url = redacted(settings.url.get_secret_value())
 
     @property
@@ -92,9 +116,12 @@ class PortalSource:
     def newest_key(self) -> str | None:
         """The highest id in the table (an index lookup where new ids can be paged)."""
         shape = self.describe()
-        with self._connect() as conn:
-            newest = conn.scalar(sa.select(sa.func.max(shape.cols["id"])))
-        return None if newest is None else str(newest)
+        try:
+            with self._connect() as conn:
+                newest = conn.scalar(sa.select(sa.func.max(shape.cols["id"])))
+        except Unreadable:
+            return None
+        return text_or_none(newest)
 
     def by_ids(self, keys: Sequence[str], keys_only: bool = False) -> list[SourceRow]:
         """The rows with these keys (SourceRow.key) that still exist (KEY_FIELDS if keys_only)."""
@@ -106,26 +133,37 @@ class PortalSource:
             rows += self._fetch(query)
         return rows
 
-    def after(self, cursor: str | None, limit: int, keys_only: bool = False) -> list[SourceRow]:
-        """The next `limit` rows in id order after the key `cursor` (keyset paging)."""
+    def after(self, cursor: str | None, limit: int, keys_only: bool = False) -> Page:
+        """The next `limit` rows in id order after the key `cursor` (keyset paging).
+
+        Rows that cannot be read still count for paging: one of them never ends the sweep.
+        """
         shape = self.describe()
         query = self._select(shape, keys_only).order_by(shape.cols["id"]).limit(limit)
         if cursor is not None:
             query = query.where(shape.cols["id"] > self._bind_id(shape, cursor))
-        return self._fetch(query)
+        read = read_rows(self._connect, query, shape.cols["id"], self._skipped)
+        ids = [i for i in read.ids if i is not None]
+        last = None if not ids else text_or_none(ids[-1])
+        return Page(self._rows(read.rows, shape), last, len(read.ids) >= limit)
 
     def all_rows(self, batch: int = 1000, after: str | None = None,
                  keys_only: bool = False) -> Iterator[list[SourceRow]]:
-        """Every row past the key `after` (None: from the start), a batch at a time by id.
-
-        A short batch is the last: no empty query to learn that.
-        """
+        """Every readable row past the key `after` (None: from the start), a batch at a time
+        by id. A short batch is the last: no empty query to learn that."""
         cursor = after
-        while rows := self.after(cursor, batch, keys_only):
-            yield rows
-            if len(rows) < batch:
+        while True:
+            page = self.after(cursor, batch, keys_only)
+            if page.rows:
+                yield page.rows
+            if not page.full or page.after is None or page.after == cursor:
                 break
-            cursor = rows[-1].key
+            cursor = page.after
+
+    def take_skipped(self) -> list[RowError]:
+        """Rows that could not be read since the last call (each read reports its own)."""
+        skipped, self._skipped = self._skipped, []
+        return skipped
 
     def ping(self) -> None:
         """Connect and read the table's shape; raise SourceError naming what failed."""
@@ -138,16 +176,34 @@ class PortalSource:
         return sa.select(*[shape.cols[f].label(f) for f in fields])
 
     def _fetch(self, query: sa.Select[Any]) -> list[SourceRow]:
-        with self._connect() as conn:
-            result = conn.execute(query).mappings().all()
-        return [source_row(dict(r)) for r in result]
+        shape = self.describe()
+        return self._rows(self._read(query, shape), shape)
+
+    def _read(self, query: sa.Select[Any], shape: Shape) -> list[dict[str, Any]]:
+        return read_rows(self._connect, query, shape.cols["id"], self._skipped).rows
+
+    def _rows(self, raw: Sequence[Mapping[str, Any]], shape: Shape) -> list[SourceRow]:
+        """The rows whose id can address them; the others are kept for take_skipped()."""
+        rows: list[SourceRow] = []
+        for values in raw:
+            try:
+                rows.append(source_row(values, shape.int_ids))
+            except RowError as exc:
+                self._skipped.append(exc)
+        return rows
 
     @contextmanager
     def _connect(self) -> Iterator[sa.Connection]:
         try:
             with self._engine.connect() as conn:
-                yield conn
+                try:
+                    yield conn
+                except UnicodeError as exc:  # raised by a driver decoding mid-fetch
+                    conn.invalidate()  # its protocol state is unknown: never reuse it
+                    raise Unreadable(str(exc).splitlines()[0][:200]) from None
         except sa.exc.DBAPIError as exc:
+            if is_unreadable_value(exc):
+                raise Unreadable(str(exc.orig).splitlines()[0][:200]) from None
             raise SourceError(self._failure("cannot be read", exc)) from None
 
     def _reflect(self) -> Shape:
@@ -186,8 +242,11 @@ class PortalSource:
         text_fields = [f for f, kind in kinds.items() if kind == "text"]
         if not text_fields:
             return {}
-        with self._connect() as conn:
-            samples = shapes.sample_text_timestamps(conn, cols, text_fields)
+        try:
+            with self._connect() as conn:
+                samples = shapes.sample_text_timestamps(conn, cols, text_fields)
+        except Unreadable:  # no window then: new and changed rows still come by id and sweeps
+            return {}
         return shapes.iso_separators(samples)
 
     def _check_columns(self, mapping: dict[str, str], columns: Mapping[str, Any]) -> None:
@@ -208,8 +267,16 @@ class PortalSource:
 
     @staticmethod
     def _bind_id(shape: Shape, source_id: str) -> Any:
-        return int(source_id) if shape.int_ids else source_id
+        """Our key as the column compares it; a key that is not a number (SQLite keeps text
+        in an integer column) is bound as it is, never an error."""
+        if shape.int_ids:
+            try:
+                return int(source_id)
+            except ValueError:
+                return source_id
+        return source_id
 
     def _failure(self, what: str, exc: Exception) -> str:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         return f"source database {self.display_url} {what}: {reason}"
+

@@ -72,8 +72,17 @@ def sample_text_timestamps(conn: sa.Connection, cols: Mapping[str, sa.ColumnClau
     query = (sa.select(*[cols[f].label(f) for f in fields])
              .order_by(cols["id"].desc()).limit(_SAMPLE))
     rows = conn.execute(query).mappings().all()
-    values = {f: [as_text(r[f]) or "" for r in rows] for f in fields}
+    values = {f: [_text(r[f]) for r in rows] for f in fields}
     return {f: [v for v in vs if v.strip()] for f, vs in values.items()}
+
+
+def _text(value: object) -> str:
+    """A sampled value as text; one that is not text counts as empty (its row is reported
+    when it is read)."""
+    try:
+        return as_text(value) or ""
+    except ValueError:
+        return ""
 
 
 def iso_separators(samples: Mapping[str, list[str]]) -> dict[str, str]:

@@ -19,6 +19,7 @@ _FORMATS = (
     "%d/%m/%Y %H:%M",
     "%d/%m/%Y",
 )
+_LONGEST = 64  # characters: no timestamp format above is longer
 # Local ISO 8601 without an offset: the only text whose string order is its time order.
 _SORTABLE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 
@@ -31,14 +32,21 @@ def parse_timestamp(value: object, tz: ZoneInfo) -> datetime:
         dt = datetime.combine(value, time())
     elif isinstance(value, str):
         dt = _parse_string(value.strip())
+    elif isinstance(value, bytes):
+        dt = _parse_string((as_text(value) or "").strip())
     else:
         raise ValueError(f"not a timestamp: {type(value).__name__} {value!r:.40}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 in a zone east of UTC falls before year 1
+        raise ValueError(f"{dt.isoformat()} is out of range") from None
 
 
 def _parse_string(text: str) -> datetime:
+    if len(text) > _LONGEST:  # a body pasted into a date column: not worth parsing
+        raise ValueError(f"cannot read {text[:40]!r}... ({len(text)} characters) as a date")
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -51,10 +59,28 @@ def _parse_string(text: str) -> datetime:
     raise ValueError(f"cannot read {text[:40]!r} as a date and time")
 
 
+class Undecodable(bytes):
+    """A text column's bytes that are not text in the database's encoding (read as they are,
+    so that one such value costs its row, not the whole read)."""
+
+
+def decode_sqlite_text(raw: bytes) -> str | Undecodable:
+    """SQLite's text_factory for the portal: a stray byte would fail the whole fetch."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return Undecodable(raw)
+
+
 def as_text(value: object) -> str | None:
-    """A column value as str; bytes from legacy portals are UTF-8, else Windows-1258."""
+    """A column value as str; bytes from legacy portals are UTF-8, else Windows-1258.
+
+    Raises ValueError for a text column's value that is not text in its encoding.
+    """
     if value is None:
         return None
+    if isinstance(value, Undecodable):
+        raise ValueError(f"is not valid UTF-8 text ({bytes(value[:24])!r}...)")
     if isinstance(value, bytes | bytearray | memoryview):
         raw = bytes(value)
         try:

@@ -168,3 +168,21 @@ def categories(conn: sa.Connection) -> list[tuple[str, str]]:
     rows = conn.execute(sa.select(bulletins.c.category, bulletins.c.category_slug).distinct()
                         .where(bulletins.c.state == "public", bulletins.c.category.is_not(None)))
     return sorted({(r.category, r.category_slug) for r in rows})
+
+
+def slug_owner(conn: sa.Connection, slug: str) -> str | None:
+    """The category name that first took `slug` (its oldest bulletin's), if any."""
+    return conn.scalar(sa.select(bulletins.c.category).where(bulletins.c.category_slug == slug)
+                       .order_by(bulletins.c.id).limit(1))
+
+
+def slug_taken(conn: sa.Connection, slug: str) -> bool:
+    return conn.scalar(sa.select(bulletins.c.id).where(bulletins.c.category_slug == slug)
+                       .limit(1)) is not None
+
+
+def category_slugs(conn: sa.Connection) -> dict[str, str]:
+    """Category name -> the slug its bulletins carry (every name ever used)."""
+    rows = conn.execute(sa.select(bulletins.c.category, bulletins.c.category_slug).distinct()
+                        .where(bulletins.c.category.is_not(None)))
+    return {r.category: r.category_slug for r in rows if r.category_slug}

@@ -18,6 +18,7 @@ from syndicator.state.values import get_value
 POLL = "poll"  # one poll at a time per state database
 SENDER = "sender"  # one sender at a time on SQLite (no row locks to share the outbox)
 RETURNS = "returns"  # one reader of the bounce mailbox at a time (bounces.imap)
+DAEMON = "daemon"  # one `syndicator run` per SQLite state database
 
 
 def _place() -> str:

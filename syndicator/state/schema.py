@@ -255,3 +255,18 @@ audit_log = sa.Table(
 # bulletin's deliveries are found by their digest content.
 sa.Index("ix_subscribers_status_email_key", subscribers.c.status, subscribers.c.email_key)
 sa.Index("ix_deliveries_content_id", deliveries.c.content_id)
+
+# Portal rows skipped now (unreadable or uncleanable, or sharing an id): what
+# `syndicator source problems`, `check` and an admin page list. A row leaves when it is read
+# well again, or when a whole discovery sweep passed without meeting it.
+source_problems = sa.Table(
+    "source_problems",
+    metadata,
+    sa.Column("ref", sa.String(64), primary_key=True),  # sha256 of the portal's key
+    sa.Column("source_id", sa.String(200), nullable=False),  # for people; may be cut
+    sa.Column("field", sa.String(32), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("problem", sa.String(500), nullable=False),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False, index=True),
+)

@@ -165,9 +165,12 @@ def reset_bounces(conn: sa.Connection, subscriber_ids: Sequence[int]) -> None:
 
 
 def known_categories(conn: sa.Connection) -> list[str]:
-    """Every category name the portal has used (public or withdrawn bulletins)."""
-    return list(conn.scalars(sa.select(bulletins.c.category).distinct()
-                             .where(bulletins.c.category.is_not(None))))
+    """Every category name the portal has used (public or withdrawn bulletins), the first
+    used first (the one that holds a plain slug when two names fold alike)."""
+    return list(conn.scalars(sa.select(bulletins.c.category)
+                             .where(bulletins.c.category.is_not(None))
+                             .group_by(bulletins.c.category)
+                             .order_by(sa.func.min(bulletins.c.id))))
 
 
 def _prefs(s: NewSubscriber) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from syndicator.errors import UsageError
 from syndicator.models.subscriber import STATUSES, NewSubscriber, Subscriber
 from syndicator.state import subscribers as store
+from syndicator.subscribers.cells import from_sheet, to_sheet
 from syndicator.subscribers.rules import InvalidField, build, check_choice
 
 CSV_COLUMNS = ("email", "name", "frequency", "categories", "text_size")
@@ -182,7 +183,7 @@ def export_csv(engine: Engine, out: TextIO, *, everyone: bool = False) -> int:
         if not everyone and s.status != "active":
             continue
         row = [s.email, s.name, s.frequency, ";".join(s.categories), s.text_size]
-        writer.writerow([*row, s.status] if everyone else row)
+        writer.writerow([to_sheet(cell) for cell in ([*row, s.status] if everyone else row)])
         count += 1
     return count
 
@@ -256,14 +257,14 @@ def _parse_csv(text: str, known: list[str]) -> list[tuple[int, NewSubscriber | s
 
 def _status(record: dict[str, Any]) -> str:
     """A `status` column (from `export --all`): only active rows become subscribers."""
-    return check_choice("status", record.get("status") or "active", STATUSES)
+    return check_choice("status", from_sheet(record.get("status") or "active"), STATUSES)
 
 
 def _row(record: dict[str, Any], known: list[str]) -> NewSubscriber:
     if None in record:
         raise InvalidField("row", "has more fields than the header")
     def get(key: str, default: str = "") -> str:
-        return str(record.get(key) or default).strip()
+        return from_sheet(str(record.get(key) or default)).strip()
 
     categories = [c for c in get("categories").split(";") if c.strip()]
     return build(get("email"), get("name"), get("frequency", "daily") or "daily", categories,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from email_validator import EmailNotValidError, validate_email
 
 from syndicator.models.subscriber import FREQUENCIES, MAX_NAME, TEXT_SIZES, NewSubscriber
-from syndicator.models.text import one_line, slugify
+from syndicator.models.text import category_key, distinct_slug, one_line, slugify
 
 
 class InvalidField(ValueError):
@@ -48,16 +48,22 @@ def check_name(raw: str | None) -> str:
 
 def resolve_categories(requested: Iterable[str], known: Iterable[str]) -> tuple[str, ...]:
     """Names as the portal writes them; a slug or a different spelling maps to the known name."""
-    by_slug = {slugify(k): k for k in known}
+    names = list(known)
+    by_key = {category_key(k): k for k in names}
+    # A name's distinct slug, then its plain one (the first name to take it wins, as at ingest).
+    by_slug = {distinct_slug(k): k for k in names} | {
+        slugify(k): k for k in reversed(names)}
     out: list[str] = []
     for raw in requested:
         name = one_line(raw)
         if not name:
             continue
-        match = by_slug.get(slugify(name))
+        # The name itself, then a feed's slug, then another spelling of one name.
+        match = ((name if name in names else None) or by_slug.get(name)
+                 or by_key.get(category_key(name)) or by_slug.get(slugify(name)))
         if match is None and by_slug:
             raise InvalidField("category", f"unknown category {name!r} (known: "
-                               f"{', '.join(sorted(by_slug.values()))})")
+                               f"{', '.join(sorted(set(names)))})")
         resolved = match or name
         if resolved not in out:
             out.append(resolved)

