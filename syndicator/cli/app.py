@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from syndicator.config.loader import load_settings
+from syndicator.config.secrets import secret_values
 from syndicator.config.settings import Settings
 from syndicator.errors import SyndicatorError
 from syndicator.telemetry import logs
@@ -28,6 +29,7 @@ class App:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self._config_path)
+            logs.hide(secret_values(self._settings))
             logs.configure(self._settings.log.level, self._settings.log.format)
         return self._settings
 
@@ -51,7 +53,7 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except SyndicatorError as exc:
-            click.echo(f"syndicator: {exc}", err=True)
+            click.echo(f"syndicator: {logs.scrub(str(exc))}", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]

@@ -54,7 +54,7 @@ def check_current(engine: Engine) -> None:
 
 def _unreachable(engine: Engine, exc: Exception) -> str:
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-    return f"state database {redacted(str(engine.url))} is unreachable: {reason}"
+    return f"state database {redacted(engine.url)} is unreachable: {reason}"
 
 
 def probe(engine: Engine) -> None:
