@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,16 @@ def test_expired_confirmation_and_reset_links(lite: Site, monkeypatch: pytest.Mo
     reset_links(lite.engine, "late@x.gov.vn")
     r = lite.client.get(unsubscribe)
     assert r.status_code == 410 and "không còn hiệu lực" in r.text
+
+
+def test_a_mail_stamped_in_the_future_does_not_hold_the_next_one(site: Site) -> None:
+    """A clock that ran ahead and was set back (ADR 015) left a stamp in the future: it must
+    not hold this address's mail until the clock catches up."""
+    assert site.subscribe("ahead@y.gov.vn").status_code == 200
+    with site.engine.begin() as conn:
+        conn.execute(consent_events.update().values(at=datetime.now(UTC) + timedelta(days=30)))
+    assert site.request_manage("ahead@y.gov.vn").status_code == 200
+    assert site.events("ahead@y.gov.vn")[-1] == "manage_link_sent"
 
 
 def test_one_mail_per_address_per_hour_across_replicas(site: Site, tmp_path: Path) -> None:
