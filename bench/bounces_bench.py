@@ -42,7 +42,7 @@ from syndicator.state.db import upgrade  # noqa: E402
 from syndicator.state.schema import deliveries, subscribers  # noqa: E402
 from syndicator.telemetry import logs  # noqa: E402
 from tests.support import mailservers  # noqa: E402
-from tests.support.returned_mail import SECRET, VERP, postfix_dsn, send  # noqa: E402
+from tests.support.returned_mail import CORPUS_SECURITY, VERP, postfix_dsn, send  # noqa: E402
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -117,7 +117,7 @@ def _seeded(url: str, count: int) -> tuple[sa.Engine, list[bytes]]:
 
 def _intake_on(name: str, url: str, count: int) -> None:
     engine, raws = _seeded(url, count)
-    settings = Settings(security={"secret_key": SECRET},
+    settings = Settings(security=CORPUS_SECURITY,
                         bounces={"return_path": "bounces@bounce.test"})
     reader = Intake.configured(settings, engine)
     start = time.perf_counter()

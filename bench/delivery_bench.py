@@ -80,7 +80,8 @@ def settings_for(port: int, connections: int, db: str) -> Settings:
     return Settings(database={"url": db}, mail={"transport": "smtp"},
                     smtp={"host": "127.0.0.1", "port": port, "security": "none",
                           "timeout": 30, "connections": connections},
-                    security={"secret_key": "bench-secret"}, log={"level": "warning"})
+                    security={"secret_key": "bench-secret-0123456789abcdef-0123456789"},
+                    log={"level": "warning"})
 
 
 async def bare(port: int, connections: int, messages: list[bytes]) -> float:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+import sqlalchemy as sa
 
 from syndicator.config.loader import load_settings
+from syndicator.config.secrets import secret_values
 from syndicator.config.settings import Settings
 from syndicator.errors import SyndicatorError
 from syndicator.telemetry import logs
@@ -28,6 +31,7 @@ class App:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self._config_path)
+            logs.hide(secret_values(self._settings))
             logs.configure(self._settings.log.level, self._settings.log.format)
         return self._settings
 
@@ -51,7 +55,35 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except SyndicatorError as exc:
-            click.echo(f"syndicator: {exc}", err=True)
+            click.echo(f"syndicator: {logs.scrub(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except sa.exc.OperationalError as exc:
+            from syndicator.state.db import storage_full
+
+            if not storage_full(exc):
+                raise
+            click.echo(f"syndicator: {_full_disk(exc)}", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            click.echo(f"syndicator: {_command()}: cannot write {exc.filename or 'a file'}: no "
+                       "space left on device; nothing was lost (files are replaced whole, the "
+                       "database is unchanged by the failed step). Free some space and run it "
+                       "again", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _command() -> str:
+    ctx = click.get_current_context(silent=True)
+    return ctx.command_path.removeprefix("syndicator ").removeprefix("python -m syndicator ") \
+        if ctx is not None else "syndicator"
+
+
+def _full_disk(exc: sa.exc.OperationalError) -> str:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+    return (f"{_command()}: the state database could not write, its disk is full ({reason}); "
+            "nothing was lost: the transaction was rolled back and the database holds what it "
+            "held before. Free some space and run it again")

@@ -82,7 +82,7 @@ def check(app: App) -> None:
 
     failures = 0
     for name, ok, detail in check_all(app.settings):
-        click.echo(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {name}: {logs.scrub(detail)}")
         failures += not ok
     sys.exit(1 if failures else 0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +109,31 @@ def _make_read_only(engine: Engine) -> None:
             dbapi_conn.commit()
 
 
-def redacted(raw: str) -> str:
-    """The URL with its password hidden, for messages and logs."""
+# Query parameters that carry credentials (`?password=`, libpq's `sslpassword`, ...).
+_SECRET_QUERY = re.compile(r"pass|pwd|secret|token|key", re.IGNORECASE)
+HIDDEN = "***"
+
+
+def redacted(raw: str | URL) -> str:
+    """The URL with its password hidden, in the user part and in the query, for messages
+    and logs."""
     try:
-        return make_url(raw).render_as_string(hide_password=True)
+        url = make_url(raw)
     except (sa.exc.ArgumentError, ValueError, TypeError):
         return "<unparseable URL>"
+    hidden = {k: HIDDEN for k in url.query if _SECRET_QUERY.search(k)}
+    shown = url.update_query_dict(hidden).render_as_string(hide_password=True)
+    return shown.replace("%2A%2A%2A", HIDDEN)
+
+
+def url_secrets(raw: str) -> list[str]:
+    """The credentials a URL holds (password and secret query values), to scrub from text."""
+    try:
+        url = make_url(raw)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
+        return []
+    found = [url.password] if url.password else []
+    for key, value in url.query.items():
+        if _SECRET_QUERY.search(key):
+            found += [value] if isinstance(value, str) else list(value)
+    return [str(f) for f in found if f]

@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from syndicator.config.environment import check_names
 from syndicator.config.settings import ENV_PREFIX, Settings
 from syndicator.errors import ConfigError
 
@@ -21,6 +22,7 @@ _KEY_FIRST = re.compile(r"([a-z_]+(?:\.[a-z_]+)+): (.*)")  # "delivery.lease_sec
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Load the file (explicit, $SYNDICATOR_CONFIG, or ./config.yaml), secrets and environment."""
+    check_names(os.environ)
     data = _read_yaml(_config_path(path, os.environ))
     _merge(data, _secret_files(os.environ))
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import date, datetime, time
 from pathlib import Path
@@ -32,6 +33,7 @@ from syndicator.errors import ConfigError
 from syndicator.models.address import URL_SAFE, ascii_address
 
 ENV_PREFIX = "SYNDICATOR_"
+MIN_SECRET_BYTES = 32
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -175,6 +177,26 @@ class SmtpSettings(Section):
     timeout: float = Field(default=30, gt=0)
     connections: int = Field(default=8, ge=1, le=64)
     rate_per_second: float = Field(default=0, ge=0)
+    allow_plaintext_auth: bool = False  # AUTH without TLS to a host that is not loopback
+
+    @model_validator(mode="after")
+    def _auth_needs_tls(self) -> SmtpSettings:
+        # Without TLS, AUTH PLAIN/LOGIN sends the password readable to anyone on the path.
+        if (self.security == "none" and self.username and not self.allow_plaintext_auth
+                and not _loopback(self.host)):
+            raise ValueError("smtp.security: none would send smtp.password unencrypted to "
+                             f"{self.host[:100]}; use starttls or tls, or set "
+                             "smtp.allow_plaintext_auth: true if the network is private")
+        return self
+
+
+def _loopback(host: str) -> bool:
+    if host.strip().lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class DeliverySettings(Section):
@@ -287,11 +309,32 @@ class SubscriptionSettings(Section):
     confirm_days: int = Field(default=7, ge=1)
     mail_interval_minutes: int = Field(default=60, ge=0)
     requests_per_client_per_hour: int = Field(default=20, ge=0)
+    mails_per_hour: int = Field(default=200, ge=0)
     trusted_proxies: list[str] = []
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        for proxy in v:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy[:60]!r} is not an IP address or network") from None
+        return v
 
 
 class SecuritySettings(Section):
     secret_key: SecretStr | None = None
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, v: SecretStr | None) -> SecretStr | None:
+        # A short key can be guessed offline from any one signed link (HMAC-SHA1 in
+        # itsdangerous): every subscriber's links would then be forgeable.
+        if v is not None and len(v.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes long (e.g. the output "
+                             "of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+        return v
 
 
 class LogSettings(Section):

@@ -175,11 +175,15 @@ class Daemon:
         app = create_app(self.settings, engine, self.health, wake_sender)
         return _Server(self._uvicorn_config(app))
 
-    @staticmethod
-    def _uvicorn_config(app: ASGIApp) -> uvicorn.Config:
+    def _uvicorn_config(self, app: ASGIApp) -> uvicorn.Config:
         # uvicorn's own access log stays off: http.access_log writes ours, in our format.
+        # X-Forwarded-For/-Proto are believed from subscriptions.trusted_proxies only: uvicorn
+        # would otherwise trust 127.0.0.1 (or $FORWARDED_ALLOW_IPS) by default, and a client
+        # next to us could name any address it likes (ADR 016).
+        proxies = list(self.settings.subscriptions.trusted_proxies)
         return uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
-                              server_header=False,
+                              server_header=False, proxy_headers=bool(proxies),
+                              forwarded_allow_ips=proxies or [],
                               timeout_graceful_shutdown=int(HTTP_CLOSE_SECONDS))
 
     def _install_signal_handlers(self) -> None:

@@ -51,8 +51,10 @@ class Jobs:
         self._source: Any = None  # one PortalSource: its engine and reflected shape are kept
         self._purged_at = -PURGE_EVERY_SECONDS
 
-    async def _guard(self, job: str, work: Callable[[], Awaitable[T]]) -> T | None:
-        """Time a run, record success/failure; refuses to start once stopping."""
+    async def _guard(self, job: str, work: Callable[[], Awaitable[T]],
+                     quiet: bool = False) -> T | None:
+        """Time a run, record success/failure; refuses to start once stopping. `quiet`: an
+        expected failure is counted but not logged (the caller logs it once per outage)."""
         if self.stopping.is_set():
             return None
         task = asyncio.current_task()
@@ -64,7 +66,9 @@ class Jobs:
         except (SyndicatorError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
             # Expected in operation (a database or server away): one line, no traceback.
             metrics.job_failed(job, time.monotonic() - start)
-            log.warning("job.failed", job=job, error=_reason(exc), error_type=type(exc).__name__)
+            if not quiet:
+                log.warning("job.failed", job=job, error=_reason(exc),
+                            error_type=type(exc).__name__)
             raise
         except Exception:
             metrics.job_failed(job, time.monotonic() - start)
@@ -90,7 +94,8 @@ class Jobs:
     async def heartbeat(self) -> None:
         """Probes the state database; its regular submission also proves the scheduler ticks."""
         try:
-            await self._guard("heartbeat", lambda: asyncio.to_thread(self._probe))
+            # Health.database logs the outage once, as it starts and as it ends.
+            await self._guard("heartbeat", lambda: asyncio.to_thread(self._probe), quiet=True)
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", said once
             self.health.database(False, _reason(exc))
         else:

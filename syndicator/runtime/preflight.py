@@ -31,7 +31,7 @@ def check_all(settings: Settings) -> list[Result]:
         check_current(engine)
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
-        results.append(("state database", True, redacted(str(engine.url))))
+        results.append(("state database", True, redacted(engine.url)))
         results.append(_skipped_rows(engine))
     except SyndicatorError as exc:
         results.append(("state database", False, str(exc)))

@@ -54,10 +54,26 @@ def check_current(engine: Engine) -> None:
 
 def _unreachable(engine: Engine, exc: Exception) -> str:
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-    return f"state database {redacted(str(engine.url))} is unreachable: {reason}"
+    if storage_full(exc):
+        return (f"state database {redacted(engine.url)}: its disk is full ({reason}); nothing "
+                "was lost: nothing was written. Free some space and run it again")
+    return f"state database {redacted(engine.url)} is unreachable: {reason}"
 
 
 def probe(engine: Engine) -> None:
     """Read a row of our own tables (SELECT 1 alone would not touch a SQLite file)."""
     with engine.connect() as conn:
         conn.execute(sa.select(state_values.c.name).limit(1)).all()
+
+
+# What each backend says when the file system under it is full (SQLite SQLITE_FULL, its
+# I/O error while growing the WAL, PostgreSQL SQLSTATE 53100, MariaDB errors 1021 and 1114,
+# errno 28 anywhere).
+_FULL = ("database or disk is full", "disk i/o error", "no space left on device", "disk full",
+         "could not extend file", "the table is full", "errcode: 28")
+
+
+def storage_full(exc: BaseException) -> bool:
+    """The database refused a write because its disk is full (the transaction rolled back)."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return isinstance(exc, sa.exc.DBAPIError) and any(sign in text for sign in _FULL)

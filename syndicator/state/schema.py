@@ -85,6 +85,8 @@ consent_events = sa.Table(
     sa.Column("event", sa.String(32), nullable=False),
     sa.Column("source", sa.String(32), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
+    # The hourly ceiling on confirmation and manage-link mails counts by (event, at).
+    sa.Index("ix_consent_events_event_at", "event", "at"),
 )
 
 # Small named values: ingest watermarks, the sweep cursor, generated secrets.
@@ -269,4 +271,13 @@ source_problems = sa.Table(
     sa.Column("problem", sa.String(500), nullable=False),
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=False, index=True),
+)
+
+# Form tokens whose POST succeeded: a token works once, across restarts and replicas. A row
+# outlives its token's own expiry only until the next spend purges it.
+spent_form_tokens = sa.Table(
+    "spent_form_tokens",
+    metadata,
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
 )

@@ -14,8 +14,9 @@ from sqlalchemy.engine import Engine
 from syndicator.models.subscriber import NewSubscriber, Subscriber, email_key
 from syndicator.state import outbox
 from syndicator.state import subscribers as store
-from syndicator.state.schema import consent_events, subscribers
+from syndicator.state.schema import subscribers
 from syndicator.subscribers.policy import confirmation_state
+from syndicator.subscribers.throttle import check_ceiling, recently_mailed
 from syndicator.subscribers.tokens import LinkToken
 
 # SQLite has no row locks: one process, so a lock here makes check-then-record atomic.
@@ -64,12 +65,17 @@ class SelfService:
 
     engine: Engine
     mail_interval: timedelta
+    mails_per_hour: int = 0  # subscriptions.mails_per_hour; 0: no ceiling
 
     def request_subscription(self, new: NewSubscriber, *, detail: dict[str, Any],
                              now: datetime) -> MailOrder | None:
-        """A form request: None when this address was mailed too recently (nothing changes)."""
+        """A form request: None when this address was mailed too recently (nothing changes);
+        throttle.MailCeiling when the pages reached their hourly ceiling (nothing changes)."""
         with _claim_lock, self.engine.begin() as conn:
             existing = _locked_by_email(conn, new.email)
+            if existing is not None and self._recently_mailed(conn, existing.id, now):
+                return None
+            check_ceiling(conn, self.mails_per_hour, now)
             if existing is None:
                 try:
                     with conn.begin_nested():
@@ -80,11 +86,7 @@ class SelfService:
                 return self._claim(conn, sid, "confirmation", now, request)
             if existing.status == "active":
                 # Never let a stranger change an active subscription: mail its owner a link.
-                if self._recently_mailed(conn, existing.id, "manage_link", now):
-                    return None
                 return self._claim(conn, existing.id, "manage_link", now)
-            if self._recently_mailed(conn, existing.id, "confirmation", now):
-                return None
             # An unverified form must not change what is stored: the request waits in its
             # event and is applied only when its confirmation link is used.
             request = store.record_request(conn, existing.id, new, source="form", now=now,
@@ -92,10 +94,14 @@ class SelfService:
             return self._claim(conn, existing.id, "confirmation", now, request)
 
     def request_manage_link(self, email: str, *, now: datetime) -> MailOrder | None:
-        """The 'lost my link' form: an order only for a known, not recently mailed address."""
+        """The 'lost my link' form: an order only for a known, not recently mailed address
+        (throttle.MailCeiling past the hourly ceiling, whether or not the address is known)."""
         with _claim_lock, self.engine.begin() as conn:
             existing = _locked_by_email(conn, email)
-            if existing is None or self._recently_mailed(conn, existing.id, "manage_link", now):
+            if existing is not None and self._recently_mailed(conn, existing.id, now):
+                return None
+            check_ceiling(conn, self.mails_per_hour, now)
+            if existing is None:
                 return None
             return self._claim(conn, existing.id, "manage_link", now)
 
@@ -111,7 +117,7 @@ class SelfService:
             sub = store.get(conn, sid) if sid is not None else None
             if sub is None or sub.status != "pending":
                 return None
-            if self._recently_mailed(conn, sub.id, "confirmation", now):
+            if self._recently_mailed(conn, sub.id, now):
                 return None
             order = self._claim(conn, sub.id, "confirmation", now,
                                 store.latest_event_id(conn, sub.id, REQUESTS))
@@ -181,15 +187,9 @@ class SelfService:
                     outbox.enqueue(conn, "unsubscribed", sub.id, now)
             return store.get(conn, sub.id)  # type: ignore[return-value]
 
-    def _recently_mailed(self, conn: sa.Connection, subscriber_id: int, kind: str,
+    def _recently_mailed(self, conn: sa.Connection, subscriber_id: int,
                          now: datetime) -> bool:
-        """This kind of mail went out within the interval (a failed send frees the slot)."""
-        last = conn.execute(
-            sa.select(consent_events.c.event, consent_events.c.at)
-            .where(consent_events.c.subscriber_id == subscriber_id,
-                   consent_events.c.event.in_((f"{kind}_sent", f"{kind}_failed")))
-            .order_by(consent_events.c.id.desc()).limit(1)).first()
-        return bool(last and last.event.endswith("_sent") and last.at > now - self.mail_interval)
+        return recently_mailed(conn, subscriber_id, self.mail_interval, now)
 
     @staticmethod
     def _claim(conn: sa.Connection, subscriber_id: int, kind: str, now: datetime,

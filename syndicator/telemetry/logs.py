@@ -8,6 +8,8 @@ from typing import TextIO
 
 import structlog
 
+_hidden: tuple[str, ...] = ()  # secret values never to appear in a log line or error line
+MASK = "***"
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "error": logging.ERROR}
 
@@ -27,7 +29,7 @@ def configure(level: str = "info", fmt: str = "json", stream: TextIO | None = No
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info, renderer]))
+                    structlog.processors.format_exc_info, _scrub_event, renderer]))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS[level])
@@ -40,3 +42,34 @@ def configure(level: str = "info", fmt: str = "json", stream: TextIO | None = No
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
+
+
+def hide(values: list[str]) -> None:
+    """Secret values (config.secrets.secret_values) that no log or error line may show."""
+    global _hidden
+    _hidden = tuple(values)
+
+
+def scrub(text: str) -> str:
+    """The text with every hidden value masked (a driver's error may quote a URL whole)."""
+    for value in _hidden:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+def _scrub_event(_logger: object, _name: str, event: structlog.types.EventDict,
+                 ) -> structlog.types.EventDict:
+    if not _hidden:
+        return event
+    return {key: _scrub_value(value) for key, value in event.items()}
+
+
+def _scrub_value(value: object) -> object:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, (list, tuple)):
+        return [_scrub_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub_value(v) for k, v in value.items()}
+    return value

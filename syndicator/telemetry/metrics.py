@@ -58,6 +58,10 @@ _page_refusals = Counter("syndicator_subscriber_page_refusals",
 _page_mails = Counter("syndicator_subscriber_page_mails",
                       "Confirmation and manage-link mails the pages sent, by kind and result.",
                       ["kind", "result"], registry=REGISTRY)
+_mail_ceiling = Counter("syndicator_subscriber_mail_ceiling",
+                        "Page requests refused because subscriptions.mails_per_hour "
+                        "confirmation and manage-link mails went out in the last hour.",
+                        registry=REGISTRY)
 _rows_skipped = Counter("syndicator_source_rows_skipped",
                         "Portal rows a poll could not ingest, by reason (counted at each "
                         "poll that meets them).", ["reason"], registry=REGISTRY)
@@ -154,6 +158,10 @@ def page_refused(reason: str) -> None:
 
 def page_mail(kind: str, sent: bool) -> None:
     _page_mails.labels(kind, "sent" if sent else "failed").inc()
+
+
+def page_mail_ceiling() -> None:
+    _mail_ceiling.inc()
 
 
 def source_row_skipped(reason: str) -> None:

@@ -8,13 +8,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from syndicator.config.settings import Settings
+from syndicator.telemetry import metrics
 from syndicator.telemetry.health import Health
 from syndicator.web import ops
 from syndicator.web.access_log import AccessLog
+from syndicator.web.edges import BodyLimit, PageFor, StateDownPages
+from syndicator.web.forms import FormRefused
+from syndicator.web.view import View, wants_large
 
 if TYPE_CHECKING:
     from syndicator.web.feeds import FeedFiles
@@ -33,8 +39,32 @@ def create_app(settings: Settings, engine: Engine, health: Health,
     files = feeds.endpoint(settings)
     routes = [*operator, *feature_routes(settings, engine, wake_sender, files),
               *admin.routes(settings, engine, health, wake_sender)]
-    app = feeds.FeedsFirst(Starlette(routes=routes), files)
+    page = problem_page(View(settings))
+    edges = [Middleware(BodyLimit, page=page), Middleware(StateDownPages, page=page,
+                                                          health=health)]
+    site = Starlette(routes=routes, middleware=edges,
+                     exception_handlers={FormRefused: _form_refused(page)})
+    app = feeds.FeedsFirst(site, files)
     return AccessLog(app) if http.access_log else app
+
+
+def problem_page(view: View) -> PageFor:
+    """The public problem page (Vietnamese, standard size unless asked) for the edges."""
+
+    def page(request: Request, problem: str, status: int) -> Response:
+        large = wants_large(request, None, False)
+        return view.page(request, "problem.html.j2", large=large, status=status, problem=problem)
+
+    return page
+
+
+def _form_refused(page: PageFor) -> Callable[[Request, Exception], Response]:
+    def handle(request: Request, exc: Exception) -> Response:
+        problem = exc.problem if isinstance(exc, FormRefused) else "form_unreadable"
+        metrics.page_refused(problem)
+        return page(request, problem, 400)
+
+    return handle
 
 
 def metrics_app(settings: Settings) -> Starlette:

@@ -8,13 +8,39 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from syndicator.models.subscriber import FREQUENCIES, TEXT_SIZES
 
 FORM_MAX_AGE = 4 * 3600  # a form left open this long must be sent again
 HONEYPOT = "website"  # people never see this field; bots fill every field they find
+MAX_FIELDS = 300  # 100 categories and the other fields, with room
+MAX_PART = 64 * 1024
+
+
+class FormRefused(Exception):
+    """A POSTed form we will not read: a file part ('file_refused') or a malformed body
+    ('form_unreadable'). The page says so in Vietnamese (400)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+async def read_form(request: Request) -> FormData:
+    """The page's form fields; a file part anywhere refuses the whole form (a file posted as
+    `name` must never become an agency's name)."""
+    try:
+        form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_PART)
+    except (HTTPException, MultiPartException) as exc:
+        text = str(getattr(exc, "detail", "") or exc)
+        raise FormRefused("file_refused" if "files" in text else "form_unreadable") from None
+    if any(isinstance(value, UploadFile) for _, value in form.multi_items()):
+        raise FormRefused("file_refused")
+    return form
 
 
 class FormTokens:
@@ -30,7 +56,7 @@ class FormTokens:
 
     def make(self, purpose: str, bound: str = "", consent: str = "") -> str:
         return self._s.dumps({"p": purpose, "b": bound, "c": consent,
-                              "n": secrets.token_urlsafe(6)})
+                              "n": secrets.token_urlsafe(12)})
 
     def check(self, token: str, purpose: str, bound: str = "") -> dict[str, str] | None:
         """The token's data when it is ours, fresh and for this form; else None."""

@@ -8,16 +8,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from syndicator.config.settings import Settings
 from syndicator.models.subscriber import Subscriber
+from syndicator.state import spent
 from syndicator.state import subscribers as store
 from syndicator.subscribers.links import Links
 from syndicator.subscribers.policy import SlidingWindow
 from syndicator.subscribers.selfservice import SelfService
 from syndicator.subscribers.tokens import Tokens, secret_key
+from syndicator.telemetry import metrics
 from syndicator.web import forms
 from syndicator.web.forms import FormTokens
 from syndicator.web.view import View, wants_large
@@ -38,7 +41,8 @@ class PageKit:
         self.wake_sender = wake_sender  # the daemon's delivery loop: a page mail is queued
         self.view = View(settings)
         sub = settings.subscriptions
-        self.service = SelfService(engine, timedelta(minutes=sub.mail_interval_minutes))
+        self.service = SelfService(engine, timedelta(minutes=sub.mail_interval_minutes),
+                                   mails_per_hour=sub.mails_per_hour)
         self.per_client = SlidingWindow(sub.requests_per_client_per_hour, 3600)
 
     @functools.cached_property
@@ -69,6 +73,19 @@ class PageKit:
         if shown == self.view.consent_version:
             consent["text"] = self.view.consent_text
         return {"consent": consent, "client": self._client(request)}
+
+    async def _spend(self, form: FormData, purpose: str, token: str = "") -> bool:
+        """Spend the form's token as its POST is about to succeed; False when it was spent
+        before (a replayed form, a double click): the caller shows the form again."""
+        data = self.forms.check(str(form.get("form_token") or ""), purpose, token)
+        if data is None or not isinstance(data.get("n"), str):
+            return False
+        at = now()
+        fresh = await run_in_threadpool(spent.spend, self.engine, data["n"],
+                                        at + timedelta(seconds=forms.FORM_MAX_AGE), at)
+        if not fresh:
+            metrics.page_refused("form_spent")
+        return fresh
 
     @staticmethod
     def _large(request: Request, form: FormData | None, sub: Subscriber | None = None) -> bool:

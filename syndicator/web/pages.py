@@ -21,6 +21,7 @@ from syndicator.subscribers.rules import InvalidField, build
 from syndicator.subscribers.selfservice import ONE_CLICK, Confirmation, LinkGone
 from syndicator.subscribers.tokens import InvalidToken, LinkToken
 from syndicator.telemetry import metrics
+from syndicator.web import forms
 from syndicator.web.forms import SubscriberFields
 from syndicator.web.pagekit import PageKit
 from syndicator.web.pagekit import now as _now
@@ -58,7 +59,7 @@ class PersonalPages(PageKit):
         form = None
         if request.method == "POST":
             body = await request.body()  # kept: form() below parses the same bytes
-            form = await request.form()
+            form = await forms.read_form(request)
             if body.strip() == ONE_CLICK_BODY and "List-Unsubscribe" not in form:
                 form = FormData([("List-Unsubscribe", "One-Click")])  # sent without a type
         try:
@@ -100,7 +101,8 @@ class PersonalPages(PageKit):
         page = functools.partial(self._confirm_page, request, form, token)
         if form is None:
             return page(await run_in_threadpool(self.service.confirmation, link))
-        if not self._form_ok(form, "confirm", token):
+        if not self._form_ok(form, "confirm", token) or not await self._spend(form, "confirm",
+                                                                             token):
             found = await run_in_threadpool(self.service.confirmation, link)  # may be gone
             metrics.page_refused("form_expired")
             return page(found, status=400, errors={"form": "form_expired"})
@@ -134,6 +136,8 @@ class PersonalPages(PageKit):
             return page(sub, status=400, fields=fields, errors={"form": "form_expired"})
         evidence = self._evidence(request, form, "preferences", token)
         if form.get("action") == "resubscribe":
+            if not await self._spend(form, "preferences", token):
+                return page(sub, status=400, fields=fields, errors={"form": "form_expired"})
             sub, event = await run_in_threadpool(self.service.resubscribe, sub.id,
                                                  sub.token_version, detail=evidence, now=_now())
             done = event or "resubscribed"  # None: already active (a form sent twice)
@@ -144,6 +148,8 @@ class PersonalPages(PageKit):
                         fields.text_size, categories)
         except InvalidField as exc:
             return page(sub, status=400, fields=fields, errors={exc.field: f"{exc.field}_invalid"})
+        if not await self._spend(form, "preferences", token):
+            return page(sub, status=400, fields=fields, errors={"form": "form_expired"})
         sub = await run_in_threadpool(self.service.save_preferences, sub.id, sub.token_version,
                                       new, fields.paused, detail={"client": evidence["client"]},
                                       now=_now())
@@ -160,6 +166,8 @@ class PersonalPages(PageKit):
         one_click = form.get("List-Unsubscribe") == "One-Click"
         if not one_click and not self._form_ok(form, "unsubscribe", token):
             metrics.page_refused("form_expired")
+            return page(sub, status=400, errors={"form": "form_expired"})
+        if not one_click and not await self._spend(form, "unsubscribe", token):
             return page(sub, status=400, errors={"form": "form_expired"})
         sub = await run_in_threadpool(
             self.service.unsubscribe, sub.id, sub.token_version,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import structlog
@@ -13,6 +14,7 @@ from starlette.responses import Response
 from syndicator.subscribers.policy import domain_allowed
 from syndicator.subscribers.rules import InvalidField, build, normalize_email
 from syndicator.subscribers.selfservice import MailOrder
+from syndicator.subscribers.throttle import MailCeiling
 from syndicator.telemetry import metrics
 from syndicator.web import forms
 from syndicator.web.forms import SubscriberFields
@@ -25,12 +27,14 @@ log = structlog.get_logger(__name__)
 class SignupPages(PageKit):
     """Anyone may post these: form token, honeypot and rate limits come before any work."""
 
+    _ceiling_logged: float | None = None  # when pages.mail_ceiling was last logged
+
     async def subscribe(self, request: Request) -> Response:
         if request.method == "GET":
             large = self._large(request, None)  # reading large: offer large mail first
             fields = SubscriberFields(text_size="large" if large else "standard")
             return await self._subscribe_form(request, fields, {}, 200, large)
-        form = await request.form()
+        form = await forms.read_form(request)
         fields = SubscriberFields.read(form)
         refused = self._public_post_refused(request, form, "subscribe")
         large = self._large(request, form)
@@ -42,10 +46,16 @@ class SignupPages(PageKit):
         if new is None:
             metrics.page_refused(errors.get("email") or "invalid_form")
             return await self._subscribe_form(request, fields, errors, 400, large)
+        if not await self._spend(form, "subscribe"):
+            return await self._subscribe_form(request, fields, {"form": "form_expired"}, 400,
+                                              large)
         detail = {"consent": self.view.consent(), "client": self._client(request),
                   "page": "/subscribe"}
-        order = await run_in_threadpool(self.service.request_subscription, new, detail=detail,
-                                        now=_now())
+        try:
+            order = await run_in_threadpool(self.service.request_subscription, new,
+                                            detail=detail, now=_now())
+        except MailCeiling:
+            return self._ceiling(request, large)
         _count(order, "subscribe_requested")
         return self._mail_later(order, self.view.page(
             request, "check_mail.html.j2", large=large, kind="subscribe", email=new.email))
@@ -53,7 +63,7 @@ class SignupPages(PageKit):
     async def manage(self, request: Request) -> Response:
         if request.method == "GET":
             return self._manage_form(request, "", {}, 200, self._large(request, None))
-        form = await request.form()
+        form = await forms.read_form(request)
         email = str(form.get("email") or "")[:400]
         refused = self._public_post_refused(request, form, "manage")
         large = self._large(request, form)
@@ -65,7 +75,12 @@ class SignupPages(PageKit):
             email = normalize_email(email)
         except InvalidField:
             return self._manage_form(request, email, {"email": "email_invalid"}, 400, large)
-        order = await run_in_threadpool(self.service.request_manage_link, email, now=_now())
+        if not await self._spend(form, "manage"):
+            return self._manage_form(request, email, {"form": "form_expired"}, 400, large)
+        try:
+            order = await run_in_threadpool(self.service.request_manage_link, email, now=_now())
+        except MailCeiling:
+            return self._ceiling(request, large)
         _count(order, "manage_link_requested")
         # The same page whether or not the address is known (and the mail goes out later).
         return self._mail_later(order, self.view.page(
@@ -87,6 +102,18 @@ class SignupPages(PageKit):
             log.info("pages.rate_limited", page=purpose)
             return "rate_limited"
         return ""
+
+    def _ceiling(self, request: Request, large: bool) -> Response:
+        """subscriptions.mails_per_hour reached: nothing is stored or queued; say when to
+        come back. Logged once an hour at most (the metric counts every refusal)."""
+        metrics.page_mail_ceiling()
+        if self._ceiling_logged is None or time.monotonic() - self._ceiling_logged > 3600:
+            self._ceiling_logged = time.monotonic()
+            log.warning("pages.mail_ceiling", mails_per_hour=self.s.subscriptions.mails_per_hour)
+        page = self.view.page(request, "problem.html.j2", large=large, status=429,
+                              problem="mail_ceiling")
+        page.headers["Retry-After"] = "600"
+        return page
 
     def _public_refusal(self, request: Request, form: FormData, refused: str,
                         kind: str) -> Response:

@@ -11,9 +11,10 @@ from email import message_from_bytes
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from syndicator.compose.verp import Verp
-from tests.support.returned_mail import SECRET, corpus, postfix_dsn
+from tests.support.returned_mail import SECRET, corpus, keep_secret, postfix_dsn
 
 REPO = Path(__file__).resolve().parents[2]
 RETURN_PATH = "bounces@bounce.test"
@@ -23,8 +24,7 @@ IMMEDIATE = "vanphong@ubnd-babe.example"  # the demo's immediate subscriber
 def run(cwd: Path, *args: str, stdin: bytes = b"",
         **env: str) -> subprocess.CompletedProcess[bytes]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")}
-    environ |= {"SYNDICATOR_BOUNCES__RETURN_PATH": RETURN_PATH,
-                "SYNDICATOR_SECURITY__SECRET_KEY": SECRET}
+    environ |= {"SYNDICATOR_BOUNCES__RETURN_PATH": RETURN_PATH}
     environ |= {f"SYNDICATOR_{k.upper()}": v for k, v in env.items()}
     return subprocess.run([sys.executable, "-m", "syndicator", "--config",
                            str(REPO / "config.yaml"), *args], cwd=cwd, input=stdin,
@@ -34,6 +34,10 @@ def run(cwd: Path, *args: str, stdin: bytes = b"",
 @pytest.fixture
 def sent(tmp_path: Path) -> tuple[Path, int, str]:
     """The demo's immediate digest, written with its envelope sender: (dir, delivery, msgid)."""
+    done = run(tmp_path, "db", "upgrade")
+    assert done.returncode == 0, done.stderr.decode()
+    # The key the corpus's tags were signed with, kept as the generated key would be.
+    keep_secret(sa.create_engine(f"sqlite:///{tmp_path / 'var/syndicator.db'}"))
     for verb in (("demo",), ("poll",), ("deliver",)):
         done = run(tmp_path, *verb)
         assert done.returncode == 0, done.stderr.decode()

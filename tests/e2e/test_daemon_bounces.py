@@ -61,7 +61,7 @@ def test_bounces_from_a_real_relay_suspend_the_subscriber_and_nothing_else(
     env = clean_env(
         http__port=str(port), poll__interval_seconds="1", mail__transport="smtp",
         smtp__host="127.0.0.1", smtp__port=str(servers.smtp_port), smtp__security="none",
-        security__secret_key="e2e-bounces-secret", delivery__bounce_threshold="3",
+        security__secret_key="e2e-bounces-secret-0123456789abcdef", delivery__bounce_threshold="3",
         bounces__return_path="bounces@bounce.test", bounces__imap__url=servers.imap_url(),
         bounces__imap__trusted_ca=str(servers.ca_file), bounces__imap__interval_seconds="1")
     assert cli(tmp_path, env, "demo").returncode == 0

@@ -111,7 +111,7 @@ def _feed_titles(daemon: Daemon) -> list[str]:
 def test_published_bulletin_reaches_mail_and_feed_once(
         tmp_path: Path, smtp: tuple[SmtpServer, TimedHandler]) -> None:
     server, handler = smtp
-    secrets = ("pw-Xq9-never-logged", "signing-key-never-logged-7")
+    secrets = ("pw-Xq9-never-logged", "signing-key-never-logged-7-0123456789")
     daemon = _start(tmp_path, server.port, poll__interval_seconds="2",
                     smtp__password=secrets[0], security__secret_key=secrets[1])
     try:

@@ -16,14 +16,14 @@ from syndicator.delivery.proof import listing
 from syndicator.state import subscribers as subscriber_store
 from syndicator.state.schema import consent_events, deliveries, returned_messages, subscribers
 from tests.integration.delivery_data import add_subscriber
-from tests.support.returned_mail import SECRET, VERP, corpus, postfix_dsn
+from tests.support.returned_mail import CORPUS_SECURITY, VERP, corpus, postfix_dsn
 
 NOW = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
 _n = itertools.count(1)
 
 
 def settings(**mail: Any) -> Settings:
-    return Settings(security={"secret_key": SECRET}, bounces={"return_path": "bounces@bounce.test"},
+    return Settings(security=CORPUS_SECURITY, bounces={"return_path": "bounces@bounce.test"},
                     delivery={"bounce_threshold": 3}, mail=mail)
 
 

@@ -25,7 +25,7 @@ from syndicator.state.schema import deliveries, returned_messages, subscribers
 from tests.integration.delivery_data import add_subscriber
 from tests.integration.test_bounces_mailservers import _count
 from tests.support.mailservers import MailServers, free_port, running
-from tests.support.returned_mail import SECRET, send
+from tests.support.returned_mail import keep_secret, send
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ def servers() -> Iterator[MailServers]:
 
 
 def _config(servers: MailServers, db: Path) -> dict[str, Any]:
-    return {"database": {"url": f"sqlite:///{db}"}, "security": {"secret_key": SECRET},
+    return {"database": {"url": f"sqlite:///{db}"},
             "bounces": {"return_path": "bounces@bounce.test",
                         "imap": {"url": servers.imap_url(), "trusted_ca": str(servers.ca_file),
                                  "timeout": 10}}}
@@ -72,6 +72,7 @@ def test_a_postfix_dsn_is_read_over_tls_and_counted(servers: MailServers,
     settings = Settings(**_config(servers, tmp_path / "state.db"))
     engine = state_engine(settings)
     upgrade(engine)
+    keep_secret(engine)  # the key the corpus's tags were signed with
     _empty(servers, settings, engine)
     delivery = _sent_to(engine, "ghost@relay.test")
     before = len(list((servers.maildir / "new").iterdir()))
@@ -89,6 +90,7 @@ def test_a_reader_killed_between_recording_and_moving_has_one_effect(
     settings = Settings(**config)
     engine = state_engine(settings)
     upgrade(engine)
+    keep_secret(engine)  # the key the corpus's tags were signed with
     _empty(servers, settings, engine)
     delivery = _sent_to(engine, "ghost@relay.test")
     before = len(list((servers.maildir / "new").iterdir()))
@@ -122,6 +124,7 @@ def test_check_logs_in_and_counts_what_waits_without_moving_it(servers: MailServ
     settings = Settings(**config)
     engine = state_engine(settings)
     upgrade(engine)
+    keep_secret(engine)  # the key the corpus's tags were signed with
     _empty(servers, settings, engine)
     before = len(list((servers.maildir / "new").iterdir()))
     send(servers, 4800, "ghost4800@relay.test")

@@ -23,7 +23,7 @@ from syndicator.state import outbox
 from syndicator.state.schema import deliveries, returned_messages, subscribers
 from tests.integration.delivery_data import add_bulletin, add_subscriber
 from tests.integration.smtp_server import free_port
-from tests.support.returned_mail import SECRET, VERP, corpus, postfix_dsn
+from tests.support.returned_mail import CORPUS_SECURITY, VERP, corpus, postfix_dsn
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 NOW = datetime(2026, 12, 5, 0, 5, tzinfo=UTC)
@@ -72,7 +72,7 @@ def _settings(tmp: Path, port: int | None = None, return_path: str | None = RETU
               "dkim_private_key": (DATA / "dkim-test-key.pem").read_text()} | transport | mail,
         smtp={"host": "127.0.0.1", "port": port or 25, "security": "none", "timeout": 5},
         delivery={"retry_delays": [0], "lease_seconds": 30},
-        security={"secret_key": SECRET}, bounces={"return_path": return_path})
+        security=CORPUS_SECURITY, bounces={"return_path": return_path})
 
 
 def _dkim_ok(message: bytes) -> bool:

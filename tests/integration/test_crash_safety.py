@@ -43,7 +43,7 @@ def write_config(tmp: Path, db_url: str, port: int, rate: float) -> Path:
            "smtp": {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5,
                     "connections": 4, "rate_per_second": rate},
            "delivery": {"retry_delays": [0], "max_attempts": 20, "lease_seconds": 600},
-           "security": {"secret_key": "crash-test-secret"},
+           "security": {"secret_key": "crash-test-secret-0123456789abcdef"},
            "log": {"level": "warning"}}
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(cfg), encoding="utf-8")

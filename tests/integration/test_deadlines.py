@@ -56,7 +56,7 @@ def settings_for(port: int, tmp: Path, daily_deadline: int | None = 60) -> Setti
               "connections": 1},  # one session: the order of sending is the order of claims
         delivery={"retry_delays": [3600], "max_attempts": 6, "lease_seconds": 30},
         digests={"canary": [CANARY], "deadline_minutes": {"daily": daily_deadline}},
-        security={"secret_key": "test-secret-key-for-links"})
+        security={"secret_key": "test-secret-key-for-links-0123456789"})
 
 
 def overdue_gauge(frequency: str) -> float | None:

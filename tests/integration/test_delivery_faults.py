@@ -38,7 +38,7 @@ def settings_for(port: int, tmp: Path, **delivery: Any) -> Settings:
         smtp={"host": "127.0.0.1", "port": port, "security": "none", "timeout": 2,
               "connections": 3},
         delivery={"retry_delays": [0], "max_attempts": 4, "lease_seconds": 30} | delivery,
-        security={"secret_key": "test-secret-key-for-links"})
+        security={"secret_key": "test-secret-key-for-links-0123456789"})
 
 
 def seed(engine: sa.Engine) -> None:

@@ -52,7 +52,7 @@ def settings_for(port: int, tmp: Path) -> Settings:
                     smtp={"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5,
                           "connections": 2},
                     delivery={"retry_delays": [0], "max_attempts": 3, "lease_seconds": 30},
-                    security={"secret_key": "test-secret-key-for-links"})
+                    security={"secret_key": "test-secret-key-for-links-0123456789"})
 
 
 def seed(engine: sa.Engine, n: int) -> None:

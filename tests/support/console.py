@@ -37,7 +37,7 @@ def cheap_hashing() -> None:
 
 def settings(tmp: Any, **sections: Any) -> Settings:
     config: dict[str, Any] = {"mail": {"outbox_dir": str(tmp / "mail")},
-                              "security": {"secret_key": "test-secret"}}
+                              "security": {"secret_key": "test-secret-0123456789abcdef-0123456789"}}
     for name, values in sections.items():
         config[name] = config.get(name, {}) | values if isinstance(values, dict) else values
     return Settings(**config)

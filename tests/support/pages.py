@@ -120,7 +120,8 @@ class Site:
 
 def make_site(engine: sa.Engine, tmp: Path, **settings: Any) -> Site:
     outbox = tmp / "mail"
-    config = {"mail": {"outbox_dir": str(outbox)}, "security": {"secret_key": "test-secret"}}
+    config = {"mail": {"outbox_dir": str(outbox)},
+              "security": {"secret_key": "test-secret-0123456789abcdef-0123456789"}}
     for section, values in settings.items():
         config[section] = config.get(section, {}) | values
     s = Settings(**config)

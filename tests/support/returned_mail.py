@@ -12,13 +12,31 @@ import sys
 from email.message import EmailMessage
 from pathlib import Path
 
+import sqlalchemy as sa
+from pydantic import SecretStr
+
 from syndicator.compose.verp import DeliveryTag, Verp
+from syndicator.config.settings import SecuritySettings
 from tests.integration.smtp_server import FaultyHandler, SmtpServer
 from tests.support.mailservers import MailServers, free_port, running
 
+# The corpus's VERP tags (tests/data/returned) were signed with this key before keys shorter
+# than 32 bytes were refused in configuration (ADR 016); tests that read the corpus give it
+# through CORPUS_SECURITY (built without the length rule) or keep it in the state database,
+# where a generated key lives.
 SECRET = "returned-mail-test-secret"
+CORPUS_SECURITY = SecuritySettings.model_construct(secret_key=SecretStr(SECRET))
 VERP = Verp("bounces@bounce.test", SECRET)
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "returned"
+
+
+def keep_secret(engine: sa.Engine) -> None:
+    """Keep SECRET as the state database's generated key (for processes started apart)."""
+    from syndicator.state.schema import state_values
+
+    with engine.begin() as conn:
+        conn.execute(state_values.insert().values(name="security.secret_key", value=SECRET,
+                                                  updated_at=sa.func.now()))
 
 
 def corpus(name: str, **swaps: str) -> bytes:

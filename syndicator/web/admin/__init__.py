@@ -13,11 +13,11 @@ from syndicator.console.roles import ADMIN, EDIT, VIEW
 from syndicator.telemetry.health import Health
 from syndicator.web.admin.agencies import AgencyPages
 from syndicator.web.admin.bulletins import BulletinPages
-from syndicator.web.admin.guard import Gate, StateDownPages
+from syndicator.web.admin.guard import Gate
 from syndicator.web.admin.overview import Overview
 from syndicator.web.admin.signin import SignIn
+from syndicator.web.edges import MAX_BODY, StateDownPages
 
-MAX_BODY = 1024 * 1024  # a CSV import is the largest body; the contract's ceiling anywhere
 GET, POST, BOTH = ["GET", "HEAD"], ["POST"], ["GET", "HEAD", "POST"]
 
 
@@ -55,5 +55,5 @@ def routes(settings: Settings, engine: Engine, health: Health,
         Route("/accounts", admin(home.accounts), methods=GET),
         Route("/{rest:path}", view(home.missing), methods=BOTH),
     ]
-    return [Mount("/admin", routes=pages, middleware=[Middleware(StateDownPages, gate=gate)],
-                  max_body_size=MAX_BODY)]
+    down = Middleware(StateDownPages, page=gate.problem, health=health)
+    return [Mount("/admin", routes=pages, middleware=[down], max_body_size=MAX_BODY)]

@@ -1,5 +1,6 @@
 """The console's gate: off until an account exists, a session on every page, the role an
-action needs, a CSRF token on every POST, a 503 page when the state database is away."""
+action needs, a CSRF token on every POST (the 503 page when the state database is away is
+web.edges.StateDownPages)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syndicator.config.settings import Settings
 from syndicator.console import accounts
 from syndicator.console.roles import VIEW
 from syndicator.console.sessions import Current, Sessions
-from syndicator.errors import StateError
 from syndicator.subscribers.tokens import secret_key
 from syndicator.web import forms
 from syndicator.web.admin.view import AdminView
@@ -30,7 +28,6 @@ from syndicator.web.forms import FormTokens
 log = structlog.get_logger(__name__)
 # A console page's handler: (request, its session, the POSTed form or None).
 Handler = Callable[[Request, Current, FormData | None], Awaitable[Response]]
-STATE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, StateError)
 
 
 def now() -> datetime:
@@ -114,34 +111,3 @@ class Gate:
     def clear_cookie(self, response: Response) -> None:
         response.delete_cookie(self.cookie, path="/admin", secure=self.secure, httponly=True,
                                samesite="strict")
-
-
-class StateDownPages:
-    """ASGI middleware of the /admin mount: a state database that is away gives the 503 page
-    in Vietnamese, never a bare 500 (unless the response had already begun)."""
-
-    def __init__(self, app: ASGIApp, gate: Gate) -> None:
-        self.app = app
-        self.gate = gate
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except STATE_DOWN as exc:
-            if started:
-                raise
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            log.warning("admin.state_unavailable", error=(reason[0] if reason else "")[:200])
-            page = self.gate.problem(Request(scope), "state_down", 503)
-            page.headers["Retry-After"] = "30"
-            await page(scope, receive, send)
