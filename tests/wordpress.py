@@ -106,7 +106,7 @@ SELECT p.ID AS id, p.post_title AS title, p.post_excerpt AS summary,
        {url} AS url, p.post_date AS published_at, p.post_modified AS updated_at,
        CASE WHEN p.post_status IN ('publish', 'future') THEN 'publish'
             ELSE p.post_status END AS status,
-       {', '.join(_meta(f) for f in _META)}
+       {(',' + chr(10) + '       ').join(_meta(f) for f in _META)}
   FROM wp_posts p
   LEFT JOIN wp_users u ON u.ID = p.post_author
  WHERE p.post_type = 'post'"""
