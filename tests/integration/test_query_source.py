@@ -3,6 +3,7 @@ polled like a table on every database."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +34,13 @@ AGG = {"sqlite": "(SELECT group_concat(c.name, ';') FROM news_category nc JOIN c
        "mysql": "(SELECT GROUP_CONCAT(c.name ORDER BY c.name SEPARATOR ';') FROM "
                   "news_category nc JOIN category c ON c.id = nc.category_id "
                   "WHERE nc.news_id = n.id)"}
+
+
+# Its files table: one row per attached file, the path relative to the site.
+FILES_QUERY = """
+SELECT f.news_id AS bulletin_id, f.path AS url, f.name AS title, f.bytes AS size,
+       f.mime AS type
+  FROM news_file f"""
 
 
 def _source(url: str, query: str) -> PortalSource:
@@ -99,6 +107,14 @@ def test_a_query_over_a_link_table_polls_like_a_table(db_pair: tuple[str, str]) 
         conn.execute(sa.text("CREATE TABLE news_category (news_id INTEGER, category_id INTEGER,"
                              " PRIMARY KEY (news_id, category_id))"))
         conn.execute(sa.text("INSERT INTO category VALUES (1, 'Tin tức'), (2, 'Chuyển đổi số')"))
+        conn.execute(sa.text("CREATE TABLE news_file (id INTEGER PRIMARY KEY, news_id INTEGER, "
+                             "path VARCHAR(200), name VARCHAR(200), bytes INTEGER, "
+                             "mime VARCHAR(100))"))
+        conn.execute(sa.text("INSERT INTO news_file VALUES "
+                             "(1, 1, '/files/qd-45.pdf', 'Quyết định 45/QĐ-SNV', 250880, "
+                             "'application/pdf'), (2, 1, '/files/phu-luc.xlsx', 'Phụ lục', "
+                             "NULL, NULL), (3, 4, '/files/tb-12.pdf', 'Thông báo', 1000, "
+                             "'application/pdf')"))
     for i in range(1, 8):
         portal.insert(i, status="draft" if i == 7 else "published")
         with portal.engine.begin() as conn:
@@ -106,7 +122,9 @@ def test_a_query_over_a_link_table_polls_like_a_table(db_pair: tuple[str, str]) 
                 conn.execute(sa.text("INSERT INTO news_category VALUES (:n, :c)"),
                              {"n": i, "c": c})
     settings = Settings(source={"url": portal_url, "category_separator": ";",
-                                "query": JOINED.format(agg=AGG[kind])},
+                                "query": JOINED.format(agg=AGG[kind]),
+                                "attachments_query": FILES_QUERY},
+                        site={"url": "https://sonoivu.backan.example/"},
                         ingest={"sweep_batch": 10})
     state = create_engine(state_url, "database.url")
     upgrade(state)
@@ -123,7 +141,14 @@ def test_a_query_over_a_link_table_polls_like_a_table(db_pair: tuple[str, str]) 
     with state.connect() as conn:
         cats = dict(conn.execute(sa.select(bulletins.c.source_id, bulletins.c.categories)
                                  .where(bulletins.c.state == "public")).all())
+        files = dict(conn.execute(sa.select(bulletins.c.source_id, bulletins.c.attachments)
+                                  .where(bulletins.c.state == "public")).all())
     assert set(cats) == {"1", "2", "4", "5", "6", "8"}
     assert "Chuyển đổi số" in cats["1"] and "Chuyển đổi số" not in cats["2"]
+    assert sorted((f["url"], f["size"], f["type"]) for f in json.loads(files["1"])) == [
+        ("https://sonoivu.backan.example/files/phu-luc.xlsx", None,
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("https://sonoivu.backan.example/files/qd-45.pdf", 250880, "application/pdf")]
+    assert json.loads(files["4"])[0]["title"] == "Thông báo" and files["2"] is None
     for engine in (state, source.engine, portal.engine):
         engine.dispose()
