@@ -20,6 +20,7 @@ from syndicator.feeds.directory import build_all
 from syndicator.ingest.poll import Poller
 from syndicator.planning.audience import Audience, plan
 from syndicator.source.portal import PortalSource
+from syndicator.source.query import as_text_clause
 from syndicator.state import bulletins as store
 from syndicator.state.db import upgrade
 from syndicator.state.schema import bulletins
@@ -198,3 +199,22 @@ def test_multi_category_post_in_every_feed_and_once_per_digest(site: Site) -> No
     multi_id = next(b.id for b in stored if b.source_id == str(ids["multi"]))
     assert by_subscriber[1].count(multi_id) == 1 and by_subscriber[2].count(multi_id) == 1
     assert multi_id not in by_subscriber[3]
+
+
+def test_the_poll_reads_are_merged_into_the_recipe_query(site: Site) -> None:
+    """The database folds `(query) AS src` into the poll's reads: no derived table is
+    materialised, so `src.id > ? ORDER BY src.id LIMIT n` pages wp_posts's primary key."""
+    _write(site)
+    shape = site.source.describe()
+    ident = shape.cols["id"]
+    keyset = (PortalSource._select(shape, keys_only=True).where(ident > 1)
+              .order_by(ident).limit(200))
+    by_key = PortalSource._select(shape).where(ident.in_([1, 2]))
+    with site.source.engine.connect() as conn:
+        for stmt in (keyset, by_key):
+            sql = str(stmt.compile(conn, compile_kwargs={"literal_binds": True}))
+            plan = [tuple(r) for r in conn.execute(as_text_clause(f"EXPLAIN {sql}"))]
+            if site.wp.dialect == "postgresql":
+                assert not any("Subquery Scan" in str(r[0]) for r in plan), plan
+            else:
+                assert "DERIVED" not in {r[1] for r in plan}, plan
