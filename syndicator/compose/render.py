@@ -9,7 +9,7 @@ from typing import Any
 import css_inline
 from jinja2 import Environment
 
-from syndicator.compose import dates, variants
+from syndicator.compose import dates, files, variants
 from syndicator.compose.templates import environment
 from syndicator.config.settings import Settings
 from syndicator.models.bulletin import Bulletin
@@ -38,6 +38,8 @@ class Item:
     author: str | None
     published_at: Any
     lead: str
+    document: files.DocumentItem | None = None
+    files: tuple[files.FileItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,12 @@ class Rendered:
 
 def item(b: Bulletin) -> Item:
     lead = html_to_text(b.summary or b.body_html or "")
+    names = [one_line(n) for n, _slug in b.all_categories]
     return Item(id=b.id, title=_clip(one_line(b.title), TITLE_CHARS), url=b.url,
-                category=one_line(b.category) if b.category else None,
+                category=", ".join(n for n in names if n) or None,
                 author=one_line(b.author) if b.author else None,
-                published_at=b.published_at, lead=_clip(one_line(lead), LEAD_CHARS))
+                published_at=b.published_at, lead=_clip(one_line(lead), LEAD_CHARS),
+                document=files.document(b), files=tuple(files.files(b)))
 
 
 def _clip(text: str, limit: int) -> str:

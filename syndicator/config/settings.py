@@ -81,6 +81,12 @@ class ColumnMap(Section):
     published_at: str = "published_at"
     updated_at: str | None = "updated_at"
     status: str = "status"
+    # Official-document details and files: absent unless mapped.
+    document_number: str | None = None
+    issued_at: str | None = None
+    issuer: str | None = None
+    document_type: str | None = None
+    attachments: str | None = None  # one column: URLs one per line, or a JSON array
 
 
 class SourceSettings(Section):
@@ -89,8 +95,31 @@ class SourceSettings(Section):
     db_schema: str | None = Field(default=None, alias="schema")
     columns: ColumnMap = ColumnMap()
     published_status: str = "published"
+    # A SELECT whose column labels are our field names, read instead of `table`.
+    query: str | None = None
+    # Fields of `query` whose underlying columns lead an index: the time window may use them.
+    indexed_fields: list[Literal["published_at", "updated_at"]] = []
+    # Splits the category value into several categories (";" from GROUP_CONCAT/string_agg).
+    category_separator: str | None = None
+    # A SELECT labelled bulletin_id, url, title, size, type: a bulletin's files.
+    attachments_query: str | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("query", "attachments_query")
+    @classmethod
+    def _select(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        text = v.strip().rstrip(";").strip()
+        if not re.match(r"(?is)(select|with)\b", text):
+            raise ValueError("must be a SELECT statement")
+        return text
+
+    @field_validator("category_separator")
+    @classmethod
+    def _separator(cls, v: str | None) -> str | None:
+        return v or None
 
     @field_validator("url")
     @classmethod

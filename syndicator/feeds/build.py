@@ -68,7 +68,8 @@ def _context(settings: Settings, now: datetime) -> FeedContext:
         reader_note=_messages()["reader_note"], zone=settings.tz,
         icon=_url(settings.site.icon), logo=_url(settings.site.logo),
         stylesheet=names.STYLESHEET,
-        content_cap=ContentCap(settings.feeds.max_content_bytes, _messages()["content_more"]))
+        content_cap=ContentCap(settings.feeds.max_content_bytes, _messages()["content_more"],
+                               _messages()["download"]))
 
 
 def _url(value: object | None) -> str | None:
@@ -79,15 +80,15 @@ def _scopes(settings: Settings, members: Sequence[Bulletin]) -> list[tuple[Scope
     """`all`, then one feed per category slug ever seen (so a withdrawal reaches its feed too)."""
     by_slug: dict[str, list[Bulletin]] = {}
     for b in members:
-        if b.category_slug and b.category:
-            by_slug.setdefault(b.category_slug, []).append(b)
+        for _name, slug in b.all_categories:  # a bulletin is in each of its categories' feeds
+            by_slug.setdefault(slug, []).append(b)
     text = _messages()
     site = _site(settings)
     base = settings.feeds_url
     out = [(Scope(names.ALL, f"{base}/{names.ALL}.atom", text["title_all"].format(site=site),
                   text["subtitle_all"].format(site=site)), list(members))]
     for slug, group in sorted(by_slug.items()):
-        name = _display_name(group)
+        name = _display_name(group, slug)
         stem = names.scope_stem(slug)
         out.append((Scope(stem, f"{base}/{stem}.atom",
                           text["title_category"].format(site=site, category=name),
@@ -99,10 +100,11 @@ def _site(settings: Settings) -> str:
     return one_line(settings.site.title) or host_of(settings.base_url)
 
 
-def _display_name(group: Sequence[Bulletin]) -> str:
+def _display_name(group: Sequence[Bulletin], slug: str) -> str:
     """Names that fold to one slug may differ in case or accents: the newest public one wins."""
     public = [b for b in group if b.state == "public"] or list(group)
-    return one_line(public[-1].category or "") or public[-1].category_slug or ""
+    name = next((n for n, s in public[-1].all_categories if s == slug), "")
+    return one_line(name) or slug
 
 
 @cache

@@ -25,6 +25,14 @@ class Hub:
 
 
 @dataclass(frozen=True)
+class FileLink:
+    url: str
+    mime_type: str
+    title: str | None = None
+    size_in_bytes: int | None = None
+
+
+@dataclass(frozen=True)
 class Item:
     id: str
     url: str
@@ -35,6 +43,8 @@ class Item:
     summary: str | None = None
     authors: list[Author] | None = None
     tags: list[str] | None = None
+    attachments: list[FileLink] | None = None
+    _vn_document: dict[str, str] | None = None  # an extension object (JSON Feed 1.1, "_")
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,21 @@ def _item(e: Entry) -> Item:
         id=e.id, url=e.url, title=e.title, content_html=content,
         date_published=_date(e.published), date_modified=_date(e.updated),
         summary=summary or None, authors=[Author(e.author)] if e.author else None,
-        tags=[e.category] if e.category else None,
+        tags=[n for n, _slug in e.categories] or ([e.category] if e.category else None),
+        attachments=[FileLink(a.url, a.type or "application/octet-stream", a.title, a.size)
+                     for a in e.attachments] or None,
+        _vn_document=_document(e),
     )
+
+
+def _document(e: Entry) -> dict[str, str] | None:
+    """number, issued_at (ISO date), issuer, type: those the portal gives."""
+    doc = e.document
+    if doc is None:
+        return None
+    values = {"number": doc.number, "issued_at": doc.issued_at and doc.issued_at.isoformat(),
+              "issuer": doc.issuer, "type": doc.type}
+    return {k: v for k, v in values.items() if v} or None
 
 
 def _date(value: datetime) -> str:

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 
 import nh3
 
-from syndicator.models.bulletin import Bulletin
+from syndicator.models.bulletin import Attachment, Bulletin, DocumentDetails
 from syndicator.models.text import clean_text, one_line
 
 # The `updated` of a document with nothing in it: fixed, so an empty feed never churns.
@@ -33,6 +33,9 @@ class Entry:
     category_slug: str | None
     summary_html: str | None
     content_html: str | None
+    categories: tuple[tuple[str, str], ...] = ()  # (name, slug) of each; the first above
+    document: DocumentDetails | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class ContentCap:
 
     max_bytes: int = 0
     more: str = ""
+    download: str = ""  # the words before the list of files ("Tải về")
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,21 @@ def to_entry(host: str, b: Bulletin, zone: tzinfo = UTC,
         category=_line(b.category),
         category_slug=b.category_slug,
         summary_html=_html(b.summary),
-        content_html=_capped(_html(b.body_html), one_line(b.url), cap),
+        content_html=_with_files(_capped(_html(b.body_html), one_line(b.url), cap),
+                                 b.attachments, cap.download),
+        categories=tuple((one_line(n), s) for n, s in b.all_categories if one_line(n)),
+        document=b.document,
+        attachments=b.attachments,
     )
+
+
+def _with_files(content: str | None, files: tuple[Attachment, ...], label: str) -> str | None:
+    """The text, then a link to each file: RSS carries one enclosure, readers show links."""
+    if not files:
+        return content
+    links = "".join(f'<li><a href="{html.escape(a.url)}">{html.escape(one_line(a.title))}</a>'
+                    "</li>" for a in files)
+    return f"{content or ''}<p>{html.escape(label)}:</p><ul>{links}</ul>"
 
 
 def shown_updated(b: Bulletin) -> datetime:

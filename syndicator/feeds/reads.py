@@ -7,16 +7,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from syndicator.models.bulletin import Bulletin
+from syndicator.state import content_json
 from syndicator.state.schema import bulletins
 
-_FIELDS = tuple(Bulletin.__dataclass_fields__)
+_JSON = ("categories", "category_slugs", "document", "attachments")  # decoded from JSON
+_FIELDS = tuple(f for f in Bulletin.__dataclass_fields__ if f not in _JSON)
+_COLUMNS = (*_FIELDS, "categories", "document", "attachments")
 
 
 def all_in_arrival_order(conn: sa.Connection) -> list[Bulletin]:
     """Public and withdrawn bulletins by our id (the order we first saw them; never reused)."""
-    query = sa.select(*(bulletins.c[f] for f in _FIELDS)).order_by(bulletins.c.id)
+    query = sa.select(*(bulletins.c[f] for f in _COLUMNS)).order_by(bulletins.c.id)
     return [_bulletin(row) for row in conn.execute(query)]
 
 
 def _bulletin(row: Any) -> Bulletin:
-    return Bulletin(**{f: getattr(row, f) for f in _FIELDS})
+    return Bulletin(**{f: getattr(row, f) for f in _FIELDS}, **content_json.decode(row))

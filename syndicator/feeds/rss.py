@@ -8,6 +8,7 @@ from email.utils import format_datetime
 from lxml import etree
 
 from syndicator.feeds.model import GENERATOR, HISTORY_NS, Entry, FeedDocument
+from syndicator.feeds.xmlfeeds import dublin_core
 
 # Not feedgen: its RSS dates switch the process-wide locale (setlocale) around strftime,
 # unsafe beside the daemon's other threads. These are the bytes feedgen gave, element for
@@ -81,11 +82,16 @@ def _item(item: etree._Element, e: Entry) -> None:
         _text(item, f"{{{CONTENT_NS}}}encoded", e.content_html)
     guid = _text(item, "guid", e.id)
     guid.set("isPermaLink", "false")
-    if e.category:
-        _text(item, "category", e.category)
+    for name in [n for n, _slug in e.categories] or ([e.category] if e.category else []):
+        _text(item, "category", name)
+    if e.attachments:  # RSS 2.0 allows one; the content lists them all
+        first = e.attachments[0]
+        etree.SubElement(item, "enclosure", url=first.url, length=str(first.size or 0),
+                         type=first.type or "application/octet-stream")
     _text(item, "pubDate", _rfc822(e.published))
     if e.author:
         _text(item, f"{{{DC_NS}}}creator", e.author)
+    dublin_core(item, e)
 
 
 def _text(parent: etree._Element, tag: str, text: str) -> etree._Element:

@@ -10,6 +10,8 @@ from lxml import etree
 from syndicator.feeds.model import GENERATOR, HISTORY_NS, Entry, FeedDocument
 
 TOMBSTONE_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
+ATOM_NS = "http://www.w3.org/2005/Atom"
+DC_NS = "http://purl.org/dc/elements/1.1/"  # an official document's number, date, issuer
 
 
 def atom_bytes(doc: FeedDocument, feeds_url: str) -> bytes:
@@ -42,7 +44,7 @@ def with_stylesheet(xml: bytes, href: str | None) -> bytes:
 def _feed(doc: FeedDocument, feeds_url: str) -> FeedGenerator:
     fg = FeedGenerator()
     ext = _History(doc)
-    fg.register_extension("syndicator", lambda: ext, _NoEntryExtension)
+    fg.register_extension("syndicator", lambda: ext, _EntryExtension)
     fg.id(doc.feed_id)
     fg.title(doc.title)
     fg.subtitle(doc.subtitle)
@@ -68,16 +70,46 @@ def _entry(fe: FeedEntry, e: Entry) -> None:
     fe.updated(e.updated)
     if e.author:
         fe.author(name=e.author)
-    if e.category:
-        fe.category(term=e.category_slug or e.category, label=e.category)
+    for name, slug in e.categories or ([(e.category, e.category_slug or e.category)]
+                                       if e.category else []):
+        fe.category(term=slug, label=name)
+    fe.syndicator.entry = e  # enclosures and Dublin Core: written by _EntryExtension
     if e.summary_html:
         fe.summary(e.summary_html, type="html")
     if e.content_html:
         fe.content(e.content_html, type="html")
 
 
-class _NoEntryExtension(BaseEntryExtension):  # type: ignore[misc]  # feedgen is untyped
-    """feedgen instantiates an entry extension for every entry; ours adds nothing there."""
+class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]  # feedgen is untyped
+    """What feedgen 1.0 writes wrong in an entry: its atom_entry() reads a link's rel, type,
+    title and length from the element it just made, so every enclosure would come out as a
+    bare alternate link. Enclosures (RFC 4287 4.2.7.2, several, each with its length) and
+    an official document's Dublin Core elements are written here instead."""
+
+    entry: Entry | None = None
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        if self.entry is None:
+            return entry
+        for a in self.entry.attachments:
+            link = etree.SubElement(entry, f"{{{ATOM_NS}}}link", href=a.url, rel="enclosure",
+                                    type=a.type or "application/octet-stream", title=a.title)
+            if a.size:
+                link.set("length", str(a.size))
+        dublin_core(entry, self.entry)
+        return entry
+
+
+def dublin_core(parent: etree._Element, e: Entry) -> None:
+    """dc:identifier (số ký hiệu), dc:date (ngày ban hành), dc:publisher, dc:type."""
+    doc = e.document
+    if doc is None:
+        return
+    values = (("identifier", doc.number), ("date", doc.issued_at and doc.issued_at.isoformat()),
+              ("publisher", doc.issuer), ("type", doc.type))
+    for tag, value in values:
+        if value:
+            etree.SubElement(parent, f"{{{DC_NS}}}{tag}").text = value
 
 
 class _History(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
@@ -88,6 +120,8 @@ class _History(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
 
     def extend_ns(self) -> dict[str, str]:
         ns = {"fh": HISTORY_NS} if self._doc.archive else {}
+        if any(e.document for e in self._doc.entries):
+            ns["dc"] = DC_NS
         if self._doc.tombstones:
             ns["at"] = TOMBSTONE_NS
         return ns

@@ -25,14 +25,21 @@ class CategorySlugs:
     def assign(self, conn: sa.Connection, b: CleanBulletin) -> CleanBulletin:
         if not b.category or not b.category_slug:
             return b
-        owner = self._owner(conn, b.category_slug, b.category)
-        if category_key(owner) == category_key(b.category):
-            return b
-        slug = distinct_slug(b.category)
+        if not b.categories:
+            return replace(b, category_slug=self._slug(conn, b.category, b.category_slug))
+        slugs = tuple(self._slug(conn, n, s) for n, s in zip(b.categories, b.category_slugs,
+                                                               strict=True))
+        return replace(b, category_slug=slugs[0], category_slugs=slugs)
+
+    def _slug(self, conn: sa.Connection, name: str, plain: str) -> str:
+        owner = self._owner(conn, plain, name)
+        if category_key(owner) == category_key(name):
+            return plain
+        slug = distinct_slug(name)
         if not store.slug_taken(conn, slug):  # the first bulletin of this name: say so once
-            log.warning("ingest.category_slug_collision", category=b.category,
-                        slug=slug, plain_slug=b.category_slug, taken_by=owner)
-        return replace(b, category_slug=slug)
+            log.warning("ingest.category_slug_collision", category=name,
+                        slug=slug, plain_slug=plain, taken_by=owner)
+        return slug
 
     def _owner(self, conn: sa.Connection, slug: str, name: str) -> str:
         if slug not in self._owners:

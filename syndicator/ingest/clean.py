@@ -9,10 +9,11 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from syndicator.errors import RowError
+from syndicator.ingest import attachments as files
 from syndicator.ingest.sanitize import as_uri, sanitize_html
 from syndicator.models.bulletin import CleanBulletin
-from syndicator.models.text import clean_text, one_line, slugify
-from syndicator.source.portal import SourceRow
+from syndicator.models.text import category_key, clean_text, one_line, slugify
+from syndicator.source.portal import FILES, SourceRow
 from syndicator.source.values import as_text, parse_timestamp, status_text
 
 MAX_CATEGORY = 191  # the state column's length; longer names are refused, never cut
@@ -20,12 +21,16 @@ MAX_SOURCE_ID = 191  # likewise: bulletins.source_id
 T = TypeVar("T")
 
 
-def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str) -> CleanBulletin:
-    """Clean every string before anything else sees it; RowError names the first bad field."""
+def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str,
+              separator: str | None = None) -> CleanBulletin:
+    """Clean every string before anything else sees it; RowError names the first bad field.
+
+    `separator` (source.category_separator) splits the category value into several."""
     v = row.values
     sid = _source_id(row)
     url = _field(sid, "url", lambda: _url(sid, as_text(v.get("url")), site_url))
-    category = _field(sid, "category", lambda: _category(sid, v.get("category")))
+    names = _field(sid, "category", lambda: _categories(sid, v.get("category"), separator))
+    category = names[0] if names else None
     return CleanBulletin(
         source_id=sid,
         title=_field(sid, "title", lambda: _required_line(sid, "title", v.get("title"))),
@@ -39,7 +44,26 @@ def clean_row(row: SourceRow, tz: ZoneInfo, site_url: str) -> CleanBulletin:
         source_updated_at=(_timestamp(sid, "updated_at", v["updated_at"], tz)
                            if v.get("updated_at") not in (None, "") else None),
         status=_field(sid, "status", lambda: status_text(v.get("status"))),
+        categories=tuple(names) if len(names) > 1 else (),
+        category_slugs=tuple(slugify(n) for n in names) if len(names) > 1 else (),
+        document=_field(sid, "document_number", lambda: files.document(sid, v, tz)),
+        attachments=_field(sid, "attachments", lambda: files.attachments(
+            sid, v.get("attachments"), v.get(FILES) or (), site_url)),
     )
+
+
+def _categories(sid: str, value: object, separator: str | None) -> list[str]:
+    """Its categories, in the portal's order, each once (by category_key)."""
+    text = as_text(value)
+    if text is None:
+        return []
+    parts = text.split(separator) if separator else [text]
+    names: dict[str, str] = {}
+    for part in parts:
+        name = _category(sid, part)
+        if name:
+            names.setdefault(category_key(name), name)
+    return list(names.values())
 
 
 def _field(sid: str, field: str, read: Callable[[], T]) -> T:

@@ -251,7 +251,8 @@ class Poller:
         except ValueError:
             pass  # published, with a date clean_row names
         try:
-            bulletin = clean_row(row, self._s.tz, str(self._s.site.url))
+            bulletin = clean_row(row, self._s.tz, str(self._s.site.url),
+                                 self._s.source.category_separator)
         except RowError as exc:  # logged once by skipped.record, when first met
             report.errors.append(exc)
             return None

@@ -5,7 +5,39 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class DocumentDetails:
+    """An official document's particulars (số ký hiệu, ngày ban hành, cơ quan, loại)."""
+
+    number: str | None = None  # "123/HD-SNV"
+    issued_at: date | None = None
+    issuer: str | None = None  # "Sở Nội vụ"
+    type: str | None = None  # "Hướng dẫn"
+
+    @property
+    def given(self) -> bool:
+        return any((self.number, self.issued_at, self.issuer, self.type))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a bulletin: an absolute http(s) URL, what readers call it."""
+
+    url: str
+    title: str
+    size: int | None = None  # bytes, when the portal knows
+    type: str | None = None  # MIME type ("application/pdf")
+
+
+def category_pairs(category: str | None, slug: str | None,
+                   names: tuple[str, ...], slugs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, slug) of every category of a bulletin, the first one first."""
+    if names:
+        return list(zip(names, slugs, strict=True))
+    return [(category, slug)] if category and slug else []
 
 
 @dataclass(frozen=True)
@@ -29,6 +61,17 @@ class Bulletin:
     withdrawn_at: datetime | None
     notify: bool  # False: too old when first seen; goes to feeds, not to mail
     source_updated_at: datetime | None = None  # aware UTC: the portal's, as we first read it
+    # Every category when the portal gives several (category/category_slug: the first one).
+    categories: tuple[str, ...] = ()
+    category_slugs: tuple[str, ...] = ()
+    document: DocumentDetails | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def all_categories(self) -> list[tuple[str, str]]:
+        """(name, slug) of each of its categories (the single-category case too)."""
+        return category_pairs(self.category, self.category_slug, self.categories,
+                              self.category_slugs)
 
 
 @dataclass(frozen=True)
@@ -46,6 +89,15 @@ class CleanBulletin:
     published_at: datetime
     source_updated_at: datetime | None
     status: str
+    categories: tuple[str, ...] = ()  # set only when there are several
+    category_slugs: tuple[str, ...] = ()
+    document: DocumentDetails | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def all_categories(self) -> list[tuple[str, str]]:
+        return category_pairs(self.category, self.category_slug, self.categories,
+                              self.category_slugs)
 
     @property
     def content_hash(self) -> str:
@@ -53,6 +105,10 @@ class CleanBulletin:
         data = asdict(self)
         for key in ("source_updated_at", "status"):
             data.pop(key)
+        # Empty additions leave the hash of a bulletin stored before them unchanged.
+        for key in ("categories", "category_slugs", "document", "attachments"):
+            if not data[key]:
+                data.pop(key)
         blob = json.dumps(data, default=str, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

@@ -53,10 +53,15 @@ def plan(bulletins: Sequence[Bulletin], audience: Iterable[Audience],
     for who in audience:
         slugs = cached(who.categories)
         ids = tuple(b.id for b in bulletins
-                    if b.first_seen_at >= who.since and (not slugs or b.category_slug in slugs))
+                    if b.first_seen_at >= who.since and (not slugs or _any_of(b, slugs)))
         if ids:
             groups.setdefault(ids, []).append(who.id)
     return [Content(content_key(ids), ids, tuple(subs)) for ids, subs in groups.items()]
+
+
+def _any_of(b: Bulletin, slugs: frozenset[str]) -> bool:
+    """In any of the subscriber's categories (once in the digest, however many match)."""
+    return b.category_slug in slugs or any(s in slugs for s in b.category_slugs)
 
 
 def public_digest_id(frequency: str, run_id: int, period_end_local: datetime, key: str) -> str:

@@ -38,8 +38,9 @@ def check_all(settings: Settings) -> list[Result]:
     try:
         source = PortalSource(settings.source, settings.tz)
         source.ping()
-        results.append(("source database", True,
-                        f"{source.display_url} table {settings.source.table!r}"))
+        what = (f"table {settings.source.table!r}" if settings.source.query is None else
+                f"query with {', '.join(source.describe().cols)}")
+        results.append(("source database", True, f"{source.display_url} {what}"))
     except SyndicatorError as exc:
         results.append(("source database", False, str(exc)))
     if settings.mail.transport == "smtp":

@@ -17,6 +17,7 @@ from syndicator.config.databases import create_engine, redacted
 from syndicator.config.settings import SourceSettings
 from syndicator.errors import RowError, SourceError, SourceSchemaError
 from syndicator.models.text import one_line
+from syndicator.source import query as queries
 from syndicator.source import shape as shapes
 from syndicator.source.reading import (
     Page,
@@ -32,7 +33,9 @@ from syndicator.source.values import as_text, local_naive
 log = structlog.get_logger(__name__)
 
 FIELDS = ("id", "title", "summary", "body_html", "author", "category", "url",
-          "published_at", "updated_at", "status")
+          "published_at", "updated_at", "status",
+          "document_number", "issued_at", "issuer", "document_type", "attachments")
+FILES = "attachment_rows"  # values key: the rows of source.attachments_query for this row
 # What decides whether a row needs a full read: cheap to fetch for thousands of rows.
 KEY_FIELDS = ("id", "status", "published_at", "updated_at")
 _BATCH = 500
@@ -85,6 +88,7 @@ class PortalSource:
         if engine is None and self._engine.dialect.name == "sqlite":
             decode_sqlite_leniently(self._engine)
         self._shape: Shape | None = None
+        self._files: sa.Subquery | None = None
         self._skipped: list[RowError] = []
         self.display_url = redacted(settings.url.get_secret_value())
 
@@ -95,8 +99,9 @@ class PortalSource:
     def describe(self) -> Shape:
         """Reflect the table once; a missing table or mapped column is a SourceSchemaError."""
         if self._shape is None:
-            self._shape = self._reflect()
-            log.info("source.described", table=self._settings.table,
+            self._shape = self._reflect() if self._settings.query is None else self._query()
+            log.info("source.described",
+                     table=self._settings.table if self._settings.query is None else "(query)",
                      window=",".join(self._shape.window) or "none",
                      pages_new_ids=self._shape.pages_new_ids)
         return self._shape
@@ -111,7 +116,7 @@ class PortalSource:
         conds = [sa.and_(shape.cols[f] >= self._bind_ts(shape, f, since),
                          shape.cols[f] <= self._bind_ts(shape, f, until))
                  for f in shape.window]
-        return self._fetch(self._select(shape).where(sa.or_(*conds))) if conds else []
+        return self._fetch(self._select(shape).where(sa.or_(*conds)), False) if conds else []
 
     def newest_key(self) -> str | None:
         """The highest id in the table (an index lookup where new ids can be paged)."""
@@ -130,7 +135,7 @@ class PortalSource:
         for start in range(0, len(keys), _BATCH):
             chunk = [self._bind_id(shape, i) for i in keys[start:start + _BATCH]]
             query = self._select(shape, keys_only).where(shape.cols["id"].in_(chunk))
-            rows += self._fetch(query)
+            rows += self._fetch(query, keys_only)
         return rows
 
     def after(self, cursor: str | None, limit: int, keys_only: bool = False) -> Page:
@@ -145,7 +150,9 @@ class PortalSource:
         read = read_rows(self._connect, query, shape.cols["id"], self._skipped)
         ids = [i for i in read.ids if i is not None]
         last = None if not ids else text_or_none(ids[-1])
-        return Page(self._rows(read.rows, shape), last, len(read.ids) >= limit)
+        rows = self._rows(read.rows, shape)
+        return Page(rows if keys_only else self._with_files(rows), last,
+                    len(read.ids) >= limit)
 
     def all_rows(self, batch: int = 1000, after: str | None = None,
                  keys_only: bool = False) -> Iterator[list[SourceRow]]:
@@ -168,16 +175,49 @@ class PortalSource:
     def ping(self) -> None:
         """Connect and read the table's shape; raise SourceError naming what failed."""
         self._shape = None
+        self._files = None
         self.describe()
+        if self._settings.attachments_query is not None:
+            self._files_source()
 
     @staticmethod
     def _select(shape: Shape, keys_only: bool = False) -> sa.Select[Any]:
         fields = [f for f in shape.cols if not keys_only or f in KEY_FIELDS]
         return sa.select(*[shape.cols[f].label(f) for f in fields])
 
-    def _fetch(self, query: sa.Select[Any]) -> list[SourceRow]:
+    def _fetch(self, query: sa.Select[Any], keys_only: bool) -> list[SourceRow]:
         shape = self.describe()
-        return self._rows(self._read(query, shape), shape)
+        rows = self._rows(self._read(query, shape), shape)
+        return rows if keys_only else self._with_files(rows)
+
+    def _with_files(self, rows: list[SourceRow]) -> list[SourceRow]:
+        """Each full row with its files from source.attachments_query (when set)."""
+        if self._settings.attachments_query is None or not rows:
+            return rows
+        att = self._files_source()
+        shape = self.describe()
+        by_id: dict[str, list[dict[str, Any]]] = {}
+        keys = [self._bind_id(shape, r.key) for r in rows]
+        for start in range(0, len(keys), _BATCH):
+            query = sa.select(att).where(att.c.bulletin_id.in_(keys[start:start + _BATCH]))
+            with self._connect() as conn:
+                for found in conn.execute(query).mappings():
+                    by_id.setdefault(text_or_none(found["bulletin_id"]) or "", []).append(
+                        dict(found))
+        return [SourceRow(r.source_id, {**r.values, FILES: by_id.get(r.key, [])},
+                          r.portal_key) for r in rows]
+
+    def _files_source(self) -> sa.Subquery:
+        if self._files is None:
+            assert self._settings.attachments_query is not None
+            self._files = queries.attachments_source(self._engine,
+                                                     self._settings.attachments_query)
+        return self._files
+
+    def _query(self) -> Shape:
+        assert self._settings.query is not None
+        return queries.describe(self._engine, self._settings.query, FIELDS,
+                                self._settings.indexed_fields)
 
     def _read(self, query: sa.Select[Any], shape: Shape) -> list[dict[str, Any]]:
         return read_rows(self._connect, query, shape.cols["id"], self._skipped).rows

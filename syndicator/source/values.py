@@ -18,6 +18,7 @@ _FORMATS = (
     "%d/%m/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M",
     "%d/%m/%Y",
+    "%Y%m%d",  # ACF's date picker (WordPress custom fields) stores Ymd
 )
 _LONGEST = 64  # characters: no timestamp format above is longer
 # Local ISO 8601 without an offset: the only text whose string order is its time order.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from syndicator.models.bulletin import Bulletin, CleanBulletin, Known
+from syndicator.state import content_json
 from syndicator.state.rows import inserted_id
 from syndicator.state.schema import bulletins
 from syndicator.state.values import BULLETINS_CHANGED, get_value, set_value
@@ -105,13 +107,17 @@ def _content(b: CleanBulletin) -> dict[str, Any]:
         "body_html": b.body_html, "author": b.author, "category": b.category,
         "category_slug": b.category_slug, "url": b.url, "published_at": b.published_at,
         "source_updated_at": b.source_updated_at, "content_hash": b.content_hash,
-    }
+    } | content_json.encode(b)
 
 
 # --- reads for feeds, digests and pages -------------------------------------------------
 
+_JSON_FIELDS = ("categories", "category_slugs", "document", "attachments")
+
+
 def _bulletin(row: Any) -> Bulletin:
-    return Bulletin(**{f: getattr(row, f) for f in Bulletin.__dataclass_fields__})
+    plain = {f: getattr(row, f) for f in Bulletin.__dataclass_fields__ if f not in _JSON_FIELDS}
+    return Bulletin(**plain, **content_json.decode(row))
 
 
 def public_newest(conn: sa.Connection, limit: int, offset: int = 0,
@@ -121,7 +127,7 @@ def public_newest(conn: sa.Connection, limit: int, offset: int = 0,
              .order_by(bulletins.c.published_at.desc(), bulletins.c.id.desc())
              .limit(limit).offset(offset))
     if category_slug is not None:
-        query = query.where(bulletins.c.category_slug == category_slug)
+        query = query.where(content_json.in_category(category_slug))
     return [_bulletin(r) for r in conn.execute(query)]
 
 
@@ -132,7 +138,7 @@ def withdrawn_since(conn: sa.Connection, since: datetime,
                                         bulletins.c.withdrawn_at >= since)
              .order_by(bulletins.c.withdrawn_at.desc(), bulletins.c.id.desc()))
     if category_slug is not None:
-        query = query.where(bulletins.c.category_slug == category_slug)
+        query = query.where(content_json.in_category(category_slug))
     return [_bulletin(r) for r in conn.execute(query)]
 
 
@@ -165,24 +171,45 @@ def get_many(conn: sa.Connection, ids: Sequence[int]) -> list[Bulletin]:
 
 def categories(conn: sa.Connection) -> list[tuple[str, str]]:
     """(name, slug) of every category with at least one public bulletin, by name."""
-    rows = conn.execute(sa.select(bulletins.c.category, bulletins.c.category_slug).distinct()
-                        .where(bulletins.c.state == "public", bulletins.c.category.is_not(None)))
-    return sorted({(r.category, r.category_slug) for r in rows})
+    return sorted(_pairs(conn, bulletins.c.state == "public"))
 
 
 def slug_owner(conn: sa.Connection, slug: str) -> str | None:
     """The category name that first took `slug` (its oldest bulletin's), if any."""
-    return conn.scalar(sa.select(bulletins.c.category).where(bulletins.c.category_slug == slug)
-                       .order_by(bulletins.c.id).limit(1))
+    row = conn.execute(sa.select(bulletins.c.category, bulletins.c.category_slug,
+                                 bulletins.c.categories)
+                       .where(content_json.in_category(slug))
+                       .order_by(bulletins.c.id).limit(1)).first()
+    if row is None:
+        return None
+    name: str | None = _names_by_slug(row).get(slug, row.category)
+    return name
 
 
 def slug_taken(conn: sa.Connection, slug: str) -> bool:
-    return conn.scalar(sa.select(bulletins.c.id).where(bulletins.c.category_slug == slug)
+    return conn.scalar(sa.select(bulletins.c.id).where(content_json.in_category(slug))
                        .limit(1)) is not None
 
 
 def category_slugs(conn: sa.Connection) -> dict[str, str]:
     """Category name -> the slug its bulletins carry (every name ever used)."""
-    rows = conn.execute(sa.select(bulletins.c.category, bulletins.c.category_slug).distinct()
-                        .where(bulletins.c.category.is_not(None)))
-    return {r.category: r.category_slug for r in rows if r.category_slug}
+    return dict(_pairs(conn, sa.true()))
+
+
+def _pairs(conn: sa.Connection, where: sa.ColumnElement[bool]) -> set[tuple[str, str]]:
+    """Every (name, slug) among the bulletins `where` selects: distinct combinations only."""
+    rows = conn.execute(sa.select(bulletins.c.category, bulletins.c.category_slug,
+                                  bulletins.c.categories).distinct()
+                        .where(where, bulletins.c.category.is_not(None)))
+    out: set[tuple[str, str]] = set()
+    for r in rows:
+        if r.categories:
+            out.update((n, s) for n, s in json.loads(r.categories))
+        elif r.category_slug:
+            out.add((r.category, r.category_slug))
+    return out
+
+
+def _names_by_slug(row: Any) -> dict[str, str]:
+    pairs = json.loads(row.categories) if row.categories else []
+    return {s: n for n, s in pairs}

@@ -48,6 +48,11 @@ bulletins = sa.Table(
     sa.Column("withdrawn_at", UTCDateTime),
     # False for bulletins too old to announce when first seen (the first import of an archive).
     sa.Column("notify", sa.Boolean, nullable=False, server_default=sa.true()),
+    # JSON: every [name, slug] (the first is also category/category_slug), the official
+    # document's details, the files (migration 0010).
+    sa.Column("categories", LongText),
+    sa.Column("document", LongText),
+    sa.Column("attachments", LongText),
     # Every poll's hot set reads the latest withdrawals, newest first: a range, not every one.
     sa.Index("ix_bulletins_state_withdrawn_at", "state", "withdrawn_at"),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -167,10 +168,15 @@ def reset_bounces(conn: sa.Connection, subscriber_ids: Sequence[int]) -> None:
 def known_categories(conn: sa.Connection) -> list[str]:
     """Every category name the portal has used (public or withdrawn bulletins), the first
     used first (the one that holds a plain slug when two names fold alike)."""
-    return list(conn.scalars(sa.select(bulletins.c.category)
-                             .where(bulletins.c.category.is_not(None))
-                             .group_by(bulletins.c.category)
-                             .order_by(sa.func.min(bulletins.c.id))))
+    names = list(conn.scalars(sa.select(bulletins.c.category)
+                              .where(bulletins.c.category.is_not(None))
+                              .group_by(bulletins.c.category)
+                              .order_by(sa.func.min(bulletins.c.id))))
+    # Second and later categories of multi-category bulletins (migration 0010).
+    for listed in conn.scalars(sa.select(bulletins.c.categories).distinct()
+                               .where(bulletins.c.categories.like('%], [%'))):
+        names += [n for n, _slug in json.loads(listed) if n not in names]
+    return names
 
 
 def _prefs(s: NewSubscriber) -> dict[str, Any]:
