@@ -57,6 +57,11 @@ def item(b: Bulletin) -> Item:
                 published_at=b.published_at, lead=_clip(one_line(lead), LEAD_CHARS))
 
 
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word, with an ellipsis."""
+    return _clip(text, limit)
+
+
 def _clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text

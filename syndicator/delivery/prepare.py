@@ -16,11 +16,12 @@ from syndicator.config.settings import Settings
 from syndicator.delivery.dkim import make_signer
 from syndicator.errors import PermanentError
 from syndicator.models.address import ascii_address
-from syndicator.models.message import Digest
+from syndicator.models.message import Digest, Recipient
 from syndicator.models.subscriber import Subscriber
+from syndicator.state import corrections as correction_store
 from syndicator.state import runs as run_store
 from syndicator.state import subscribers as subscriber_store
-from syndicator.state.outbox import CANARY, DIGEST, RUN_OVERDUE, Claimed
+from syndicator.state.outbox import CANARY, CORRECTION, DIGEST, RUN_OVERDUE, Claimed
 from syndicator.subscribers.links import Links
 from syndicator.subscribers.tokens import Tokens, secret_key, verp_for
 
@@ -142,7 +143,7 @@ class Preparer:
     def _skip(self, c: Claimed, sub: Subscriber) -> str | None:
         """Why not to send: a digest only reaches an active, unpaused subscriber (a page mail
         answers a person's request whatever the status); staging holds back strangers."""
-        if c.kind == DIGEST and (sub.status != "active" or sub.paused):
+        if c.kind in (DIGEST, CORRECTION) and (sub.status != "active" or sub.paused):
             return f"subscriber is {sub.status}" + (" (paused)" if sub.paused else "")
         if not allowed(sub.email, self._settings.mail.allow_only):
             # Staging: one line per message held back (never a list), so testers see who.
@@ -161,12 +162,25 @@ class Preparer:
                 return None
             return self._composer.message(digest, recipient, message_id=mid, date=date,
                                           eightbit=eightbit)
+        if c.kind == CORRECTION:
+            return self._correction(conn, c, recipient, mid, date, eightbit)
         if c.kind == "confirmation":
             request = (c.payload or {}).get("request")
             url = self._links.confirm(sub.id, sub.token_version, request)
             return self._composer.confirmation(recipient, confirm_url=url, message_id=mid,
                                                date=date)
         return self._composer.notice(recipient, c.kind, message_id=mid, date=date)
+
+    def _correction(self, conn: sa.Connection, c: Claimed, recipient: Recipient, mid: str,
+                    date: datetime, eightbit: bool) -> bytes | None:
+        p = c.payload or {}
+        found = correction_store.correction(conn, int(p["bulletin_id"]), int(p["version"]),
+                                            int(p["from_version"]))
+        if found is None:
+            raise PermanentError(f"correction of bulletin {p.get('bulletin_id')} version "
+                                 f"{p.get('version')} is no longer in the state database")
+        return self._composer.correction(found, recipient, message_id=mid, date=date,
+                                         eightbit=eightbit)
 
     def _digest(self, conn: sa.Connection, content_id: int | None) -> Digest | None:
         if content_id is None:

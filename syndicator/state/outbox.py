@@ -22,8 +22,10 @@ DIGEST = "digest"
 PAGE_MAILS = ("confirmation", "manage_link")
 CANARY = "canary"
 RUN_OVERDUE = "run_overdue"
+CORRECTION = "correction"  # "Đính chính:" / "Thu hồi:" to those who got a bulletin
 PRIORITY_PERSON_WAITS = 0
 PRIORITY_OPERATOR = 1  # an alert: ahead of every digest, behind a person at a form
+PRIORITY_CORRECTION = 3  # a correction or withdrawal: ahead of digests (docs/adr/018)
 PRIORITY_CANARY = 4  # a run's canary copies go before its other deliveries (ADR 014)
 PRIORITY_DIGEST = 5
 
