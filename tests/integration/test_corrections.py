@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -14,12 +17,16 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from syndicator.config.databases import create_engine
 from syndicator.config.settings import Settings
 from syndicator.delivery import send
+from syndicator.ingest.poll import Poller
+from syndicator.planning import corrections as planning
 from syndicator.runtime.poll import poll_once
 from syndicator.source.portal import PortalSource
+from syndicator.state import versions
 from syndicator.state.db import upgrade
 from syndicator.state.schema import bulletin_versions, correction_notices, deliveries
 from tests.portal import Portal
@@ -27,6 +34,7 @@ from tests.portal import Portal
 from .delivery_data import add_subscriber
 from .smtp_server import Received, SmtpServer
 
+REPO = Path(__file__).resolve().parents[2]
 TITLE_1 = "Hướng dẫn thi đua năm 2026"
 LEAD_1 = "Sở Nội vụ hướng dẫn thi đua. Hồ sơ nộp trước ngày 20/11/2026. Liên hệ phòng Thi đua."
 BODY_1 = "<p>Các cơ quan, đơn vị thực hiện theo hướng dẫn.</p>"
@@ -231,5 +239,71 @@ def test_no_immediate_mail_unless_immediate(pair: tuple[str, str], tmp_path: Pat
                 kinds = set(conn.scalars(sa.select(deliveries.c.kind)))
             assert held == (2 if mode == "next_digest" else 0)
             assert kinds == {"digest"}
+        finally:
+            w.close()
+
+
+@pytest.mark.parametrize("stop_after", ["ingest", "plan"])
+def test_a_crash_between_poll_and_send_loses_no_notice(pair: tuple[str, str], tmp_path: Path,
+                                                       stop_after: str) -> None:
+    """A poll process killed (-9) right after ingest committed the correction, or right after
+    it queued the notices: the next poll (another process) and one sending round deliver each
+    notice once."""
+    with SmtpServer() as server:
+        w = World(*pair, tmp_path, server.port)
+        try:
+            w.poll()
+            w.deliver()
+            seen = len(server.handler.received)
+            w.edit(1, title="Hướng dẫn đã đính chính")
+            config = tmp_path / "poll.yaml"
+            config.write_text(yaml.safe_dump({
+                "source": {"url": pair[1]},
+                "database": {"url": pair[0]},
+                "log": {"level": "warning"}}), encoding="utf-8")
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.poll_main", str(config), stop_after],
+                cwd=REPO, stdout=subprocess.PIPE)
+            try:
+                assert proc.stdout is not None
+                lines = iter(proc.stdout.readline, b"")  # log lines, then READY
+                assert any(line == b"READY\n" for line in lines)
+            finally:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(30)
+            with w.state.connect() as conn:
+                assert conn.scalar(sa.select(sa.func.count()).select_from(
+                    bulletin_versions)) == 2  # the correction was committed before the kill
+            w.poll()  # the next poll: nothing new to ingest, the notices planned once
+            w.deliver()
+            w.poll()
+            w.deliver()
+            assert subjects(server, seen) == {ALL: ["Đính chính: Hướng dẫn đã đính chính"],
+                                              LARGE: ["Đính chính: Hướng dẫn đã đính chính"]}
+        finally:
+            w.close()
+
+
+def test_an_aborted_planning_transaction_is_planned_again(pair: tuple[str, str],
+                                                          tmp_path: Path) -> None:
+    """Planning that fails after queuing some mail rolls back as a whole (no half-told
+    audience); the next poll plans the version again."""
+    with SmtpServer() as server:
+        w = World(*pair, tmp_path, server.port)
+        try:
+            w.poll()
+            w.deliver()
+            seen = len(server.handler.received)
+            w.edit(1, title="Tiêu đề mới")
+            Poller(w.settings, w.source, w.state).poll()  # ingest only
+            with pytest.raises(RuntimeError), w.state.begin() as conn:
+                version = versions.unplanned(conn)[0]
+                assert versions.mark_planned(conn, version, datetime.now(UTC))
+                assert planning._plan(conn, version, "immediate", datetime.now(UTC)) == 2
+                raise RuntimeError("the process dies before its commit")
+            w.poll()
+            w.deliver()
+            assert subjects(server, seen) == {ALL: ["Đính chính: Tiêu đề mới"],
+                                              LARGE: ["Đính chính: Tiêu đề mới"]}
         finally:
             w.close()
