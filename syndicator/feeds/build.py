@@ -68,7 +68,8 @@ def _context(settings: Settings, now: datetime) -> FeedContext:
         reader_note=_messages()["reader_note"], zone=settings.tz,
         icon=_url(settings.site.icon), logo=_url(settings.site.logo),
         stylesheet=names.STYLESHEET,
-        content_cap=ContentCap(settings.feeds.max_content_bytes, _messages()["content_more"]))
+        content_cap=ContentCap(settings.feeds.max_content_bytes, _messages()["content_more"],
+                               _messages()["correction_note"]))
 
 
 def _url(value: object | None) -> str | None:

@@ -42,6 +42,8 @@ class ContentCap:
 
     max_bytes: int = 0
     more: str = ""
+    # Atop a corrected bulletin's text ("Đính chính ngày {date}: ..."; docs/adr/018).
+    corrected: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,18 @@ def to_entry(host: str, b: Bulletin, zone: tzinfo = UTC,
         author=_line(b.author),
         category=_line(b.category),
         category_slug=b.category_slug,
-        summary_html=_html(b.summary),
-        content_html=_capped(_html(b.body_html), one_line(b.url), cap),
+        summary_html=_noted(_html(b.summary), b, zone, cap) if not b.body_html
+        else _html(b.summary),
+        content_html=_noted(_capped(_html(b.body_html), one_line(b.url), cap), b, zone, cap),
     )
+
+
+def _noted(content: str | None, b: Bulletin, zone: tzinfo, cap: ContentCap) -> str | None:
+    """A corrected bulletin's text begins with a visible note saying so, and when."""
+    if b.corrected_at is None or not cap.corrected or content is None:
+        return content
+    note = cap.corrected.format(date=f"{b.corrected_at.astimezone(zone):%d/%m/%Y}")
+    return f"<p><strong>{html.escape(note)}</strong></p>{content}"
 
 
 def shown_updated(b: Bulletin) -> datetime:

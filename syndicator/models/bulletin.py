@@ -29,6 +29,8 @@ class Bulletin:
     withdrawn_at: datetime | None
     notify: bool  # False: too old when first seen; goes to feeds, not to mail
     source_updated_at: datetime | None = None  # aware UTC: the portal's, as we first read it
+    # aware UTC: its last correction in substance (docs/adr/018); set by the feeds' read only
+    corrected_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -110,8 +110,11 @@ def _content(b: CleanBulletin) -> dict[str, Any]:
 
 # --- reads for feeds, digests and pages -------------------------------------------------
 
+_STORED = tuple(f for f in Bulletin.__dataclass_fields__ if f in bulletins.c)
+
+
 def _bulletin(row: Any) -> Bulletin:
-    return Bulletin(**{f: getattr(row, f) for f in Bulletin.__dataclass_fields__})
+    return Bulletin(**{f: getattr(row, f) for f in _STORED})
 
 
 def public_newest(conn: sa.Connection, limit: int, offset: int = 0,

@@ -22,6 +22,7 @@ import yaml
 from syndicator.config.databases import create_engine
 from syndicator.config.settings import Settings
 from syndicator.delivery import send
+from syndicator.feeds.directory import build_all
 from syndicator.ingest.poll import Poller
 from syndicator.planning import corrections as planning
 from syndicator.runtime.poll import poll_once
@@ -29,6 +30,7 @@ from syndicator.source.portal import PortalSource
 from syndicator.state import versions
 from syndicator.state.db import upgrade
 from syndicator.state.schema import bulletin_versions, correction_notices, deliveries
+from tests.feeds_support import assert_valid
 from tests.portal import Portal
 
 from .delivery_data import add_subscriber
@@ -307,3 +309,36 @@ def test_an_aborted_planning_transaction_is_planned_again(pair: tuple[str, str],
                                               LARGE: ["Đính chính: Tiêu đề mới"]}
         finally:
             w.close()
+
+
+def test_feeds_show_the_correction(world: tuple[World, SmtpServer], tmp_path: Path) -> None:
+    """`updated` moves to the correction and its text begins with a visible note; a cosmetic
+    edit adds no note. Still valid (RFC 4287 schema, feedparser, JSON Feed schema)."""
+    w, _ = world
+    settings = w.settings.model_copy(update={"feeds": w.settings.feeds.model_copy(
+        update={"output_dir": tmp_path / "feeds"})})
+    w.edit(1, body_html=BODY_1.replace("<p>", "<p>\n  "))  # cosmetic
+    w.poll()
+    build_all(settings, w.state)
+    atom = assert_valid("all.atom", (tmp_path / "feeds" / "all.atom").read_bytes())
+    assert len(atom.entries) == 2
+    assert not any("Đính chính" in e.content[0].value for e in atom.entries)
+    w.edit(1, title="Hướng dẫn thi đua (sửa)")
+    w.poll()
+    build_all(settings, w.state)
+    with w.state.connect() as conn:
+        corrected_at = conn.scalar(sa.select(bulletin_versions.c.created_at)
+                                   .where(bulletin_versions.c.version == 2))
+    note = f"Đính chính ngày {corrected_at.astimezone(w.settings.tz):%d/%m/%Y}"
+    for name in ("all.atom", "all.rss"):
+        parsed = assert_valid(name, (tmp_path / "feeds" / name).read_bytes())
+        entry = next(e for e in parsed.entries if "(sửa)" in e.title)
+        other = next(e for e in parsed.entries if "(sửa)" not in e.title)
+        assert note in entry.content[0].value, name
+        assert "Đính chính" not in other.content[0].value, name
+        if name == "all.atom":  # RSS items have no updated date
+            assert entry.updated_parsed[:6] == corrected_at.astimezone(UTC).timetuple()[:6]
+    doc = assert_valid("all.json", (tmp_path / "feeds" / "all.json").read_bytes())
+    item = next(i for i in doc["items"] if "(sửa)" in i["title"])
+    assert note in item["content_html"]
+    assert datetime.fromisoformat(item["date_modified"]) == corrected_at.replace(microsecond=0)
