@@ -9,7 +9,7 @@ from typing import Any
 import css_inline
 from jinja2 import Environment
 
-from syndicator.compose import dates, variants
+from syndicator.compose import correction, dates, variants
 from syndicator.compose.templates import environment
 from syndicator.config.settings import Settings
 from syndicator.models.bulletin import Bulletin
@@ -139,6 +139,7 @@ class Renderer:
                                   digest.period_end, tz, _earlier(digest)),
             "web_url": web + ("?size=large" if large else ""),
             "web_url_other": web + ("" if large else "?size=large"),
+            "corrections": [correction.item(c) for c in digest.corrections],
             "first_title": _clip(one_line(digest.bulletins[0].title), SUBJECT_TITLE_CHARS)
             if digest.bulletins else "",
         }

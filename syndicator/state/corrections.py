@@ -104,3 +104,31 @@ def correction(conn: sa.Connection, bulletin_id: int, version: int,
                       withdrawn=new.state == "withdrawn", old_title=old.title, title=new.title,
                       old_lead=old.lead, lead=new.lead, url=b.url, category=b.category,
                       published_at=b.published_at, changed_at=new.created_at)
+
+
+def since_first(conn: sa.Connection, bulletin_ids: Sequence[int]) -> tuple[Correction, ...]:
+    """Of these bulletins, those corrected or withdrawn since first mailed: from version 1
+    to the newest (a web copy's banner), most recent first."""
+    found = []
+    for bulletin_id, newest in versions.latest_of(conn, bulletin_ids).items():
+        c = correction(conn, bulletin_id, newest.version, 1)
+        if c is not None:
+            found.append(c)
+    return tuple(sorted(found, key=lambda c: c.changed_at, reverse=True))
+
+
+def holding(conn: sa.Connection, subscriber_ids: Sequence[int]) -> set[int]:
+    """Of these subscribers, those with corrections waiting for their next digest."""
+    if not subscriber_ids:
+        return set()
+    return set(conn.scalars(sa.select(n.c.subscriber_id).distinct().where(
+        n.c.subscriber_id.in_(sorted(set(subscriber_ids))), n.c.how == "next_digest",
+        n.c.delivery_id.is_(None))))
+
+
+def carrying(conn: sa.Connection, delivery_ids: Sequence[int]) -> set[int]:
+    """Of these deliveries, those that carry held corrections (a retry shows them again)."""
+    if not delivery_ids:
+        return set()
+    return set(conn.scalars(sa.select(n.c.delivery_id).distinct().where(
+        n.c.delivery_id.in_(sorted(set(delivery_ids))))))

@@ -342,3 +342,57 @@ def test_feeds_show_the_correction(world: tuple[World, SmtpServer], tmp_path: Pa
     item = next(i for i in doc["items"] if "(sửa)" in i["title"])
     assert note in item["content_html"]
     assert datetime.fromisoformat(item["date_modified"]) == corrected_at.replace(microsecond=0)
+
+
+def test_next_digest_carries_the_correction_once(pair: tuple[str, str], tmp_path: Path) -> None:
+    """corrections.notify: next_digest: no mail of its own; the next digest of each recipient
+    opens with it, under the same words; the one after that does not repeat it."""
+    with SmtpServer() as server:
+        w = World(*pair, tmp_path, server.port, notify="next_digest")
+        try:
+            w.poll()
+            w.deliver()
+            w.edit(1, title="Hướng dẫn thi đua (đã sửa)")
+            w.poll()
+            seen = len(server.handler.received)
+            for i in (3, 4):  # two later bulletins, in two polls: two immediate digests
+                w.portal.insert(i, title=f"Thông báo mới {i}", category="Thi đua",
+                                published_at=w.published)
+                w.poll()
+                w.deliver()
+            mails: dict[str, list[str]] = {}
+            for r in server.handler.received[seen:]:
+                mails.setdefault(r.rcpt, []).append(html_of(parse(r)))
+            assert sorted(mails) == [ALL, LARGE]
+            for html in (*mails[ALL], *mails[LARGE]):
+                assert "Thông báo mới" in html
+            for rcpt in (ALL, LARGE):
+                first, second = (h[h.index("<main"):] for h in mails[rcpt])
+                assert "Đính chính và thu hồi" in first and "(đã sửa)" in first
+                assert first.index("Đính chính và thu hồi") < first.index("Thông báo mới")
+                assert TITLE_1 in first  # the old title, struck through
+                assert "Đính chính" not in second
+        finally:
+            w.close()
+
+
+def test_web_copy_of_an_old_digest_links_to_the_current_version(
+        world: tuple[World, SmtpServer]) -> None:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from syndicator.state.schema import digest_contents
+    from syndicator.web import digests
+
+    w, _ = world
+    w.edit(1, title="Hướng dẫn thi đua (sửa lần 1)")
+    w.poll()
+    with w.state.connect() as conn:
+        ids = list(conn.scalars(sa.select(digest_contents.c.digest_id)))
+    client = TestClient(Starlette(routes=digests.routes(w.settings, w.state)))
+    pages = {i: client.get(f"/digests/{i}").text for i in ids}
+    with_1 = [p for p in pages.values() if "(sửa lần 1)" in p]
+    assert with_1 and all("Lưu ý: có bản tin đã được đính chính" in p for p in with_1)
+    assert all('href="https://portal.example/tin/1"' in p for p in with_1)
+    without = [p for p in pages.values() if "(sửa lần 1)" not in p]
+    assert without and not any("Lưu ý" in p for p in without)  # OTHER's: bulletin 2 only
