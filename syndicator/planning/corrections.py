@@ -13,7 +13,7 @@ from syndicator.config.settings import Settings
 from syndicator.state import bulletins as bulletin_store
 from syndicator.state import corrections as store
 from syndicator.state import versions
-from syndicator.state.outbox import CORRECTION, PRIORITY_CORRECTION, enqueue
+from syndicator.state.outbox import CORRECTION, PRIORITY_CORRECTION, enqueue_many
 from syndicator.state.versions import Version
 
 log = structlog.get_logger(__name__)
@@ -46,20 +46,20 @@ def _plan(conn: sa.Connection, version: Version, mode: str, now: datetime) -> in
     if not found:
         return 0
     told = store.told(conn, version.bulletin_id)
-    count = 0
+    timeline = versions.timeline(conn, version.bulletin_id)
+    had: dict[int, int] = {}
     for r in store.recipients(conn, version.bulletin_id, found[0].first_seen_at,
                               version.created_at):
-        had = max(told.get(r.subscriber_id, 0),
-                  versions.current_at(conn, version.bulletin_id, r.last_mailed_at))
-        if had >= version.version:
-            continue  # told already, or their digest showed this version
-        delivery_id = enqueue(conn, CORRECTION, r.subscriber_id, now, payload={
-            "bulletin_id": version.bulletin_id, "version": version.version,
-            "from_version": had}, priority=PRIORITY_CORRECTION) \
-            if mode == "immediate" else None
-        store.record(conn, r.subscriber_id, version.bulletin_id, version.version, had, mode,
-                     now, delivery_id)
-        count += 1
+        before = max(told.get(r.subscriber_id, 0),
+                     versions.current_at(timeline, r.last_mailed_at))
+        if before < version.version:  # else told already, or their digest showed it
+            had[r.subscriber_id] = before
+    payloads = {s: {"bulletin_id": version.bulletin_id, "version": version.version,
+                    "from_version": h} for s, h in had.items()}
+    mails = enqueue_many(conn, CORRECTION, payloads, now, PRIORITY_CORRECTION) \
+        if mode == "immediate" else {}
+    store.record_many(conn, version.bulletin_id, version.version, had, mode, now, mails)
+    count = len(had)
     log.info("corrections.planned", bulletin_id=version.bulletin_id, version=version.version,
              state=version.state, how=mode, subscribers=count)
     return count

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from syndicator.models.correction import Correction
 from syndicator.state import bulletins as bulletin_store
 from syndicator.state import versions
-from syndicator.state.rows import inserted_id
 from syndicator.state.schema import correction_notices as n
 from syndicator.state.schema import deliveries, digest_contents, subscribers
 
@@ -51,11 +50,15 @@ def told(conn: sa.Connection, bulletin_id: int) -> dict[int, int]:
     return {r[0]: int(r[1]) for r in rows}
 
 
-def record(conn: sa.Connection, subscriber_id: int, bulletin_id: int, version: int,
-           from_version: int, how: str, now: datetime, delivery_id: int | None) -> int:
-    return inserted_id(conn.execute(n.insert().values(
-        subscriber_id=subscriber_id, bulletin_id=bulletin_id, version=version,
-        from_version=from_version, how=how, delivery_id=delivery_id, created_at=now)))
+def record_many(conn: sa.Connection, bulletin_id: int, version: int, had: Mapping[int, int],
+                how: str, now: datetime, mails: Mapping[int, int]) -> None:
+    """That each subscriber in `had` (-> the version they had) is told of `version`, by the
+    mail in `mails` (none: held for their next digest)."""
+    rows = [{"subscriber_id": s, "bulletin_id": bulletin_id, "version": version,
+             "from_version": h, "how": how, "delivery_id": mails.get(s), "created_at": now}
+            for s, h in sorted(had.items())]
+    for start in range(0, len(rows), 500):
+        conn.execute(n.insert(), rows[start:start + 500])
 
 
 @dataclass(frozen=True)

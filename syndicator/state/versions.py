@@ -52,11 +52,16 @@ def insert(conn: sa.Connection, bulletin_id: int, version: int, state: str, s: S
     return Version(bulletin_id, version, state, s.title, s.lead, s.text, created_at)
 
 
-def current_at(conn: sa.Connection, bulletin_id: int, when: datetime) -> int:
+def timeline(conn: sa.Connection, bulletin_id: int) -> list[tuple[datetime, int]]:
+    """(created_at, version) of every recorded version, oldest first."""
+    rows = conn.execute(sa.select(v.c.created_at, v.c.version)
+                        .where(v.c.bulletin_id == bulletin_id).order_by(v.c.version))
+    return [(r[0], int(r[1])) for r in rows]
+
+
+def current_at(timeline: list[tuple[datetime, int]], when: datetime) -> int:
     """The version a mail made at `when` showed (1 before any correction was recorded)."""
-    found = conn.scalar(sa.select(sa.func.max(v.c.version))
-                        .where(v.c.bulletin_id == bulletin_id, v.c.created_at <= when))
-    return int(found or 1)
+    return max((n for at, n in timeline if at <= when), default=1)
 
 
 def unplanned(conn: sa.Connection, limit: int = 200) -> list[Version]:

@@ -46,14 +46,14 @@ OTHER = "other@example.gov.vn"  # immediate, Tin tức only: gets bulletin 2
 DAILY = "daily@example.gov.vn"  # daily: no digest ran, received nothing
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
     from tests.conftest import _scratch_database
 
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state.db'}", f"sqlite:///{tmp_path / 'portal.db'}"
         return
-    state_gen, portal_gen = _scratch_database("postgresql"), _scratch_database("postgresql")
+    state_gen, portal_gen = _scratch_database(request.param), _scratch_database(request.param)
     try:
         yield next(state_gen), next(portal_gen)
     finally:
