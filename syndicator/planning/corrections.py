@@ -15,6 +15,7 @@ from syndicator.state import corrections as store
 from syndicator.state import versions
 from syndicator.state.outbox import CORRECTION, PRIORITY_CORRECTION, enqueue_many
 from syndicator.state.versions import Version
+from syndicator.telemetry import metrics
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +61,8 @@ def _plan(conn: sa.Connection, version: Version, mode: str, now: datetime) -> in
         if mode == "immediate" else {}
     store.record_many(conn, version.bulletin_id, version.version, had, mode, now, mails)
     count = len(had)
+    metrics.corrections_planned(mode, "withdrawn" if version.state == "withdrawn"
+                                else "corrected", count)
     log.info("corrections.planned", bulletin_id=version.bulletin_id, version=version.version,
              state=version.state, how=mode, subscribers=count)
     return count

@@ -30,6 +30,7 @@ from syndicator.source.portal import PortalSource
 from syndicator.state import versions
 from syndicator.state.db import upgrade
 from syndicator.state.schema import bulletin_versions, correction_notices, deliveries
+from syndicator.telemetry.metrics import REGISTRY
 from tests.feeds_support import assert_valid
 from tests.portal import Portal
 
@@ -117,6 +118,11 @@ def world(pair: tuple[str, str], tmp_path: Path) -> Iterator[tuple[World, SmtpSe
         w.close()
 
 
+def planned_metric(what: str) -> float:
+    return REGISTRY.get_sample_value("syndicator_corrections_planned_total",
+                                     {"how": "immediate", "what": what}) or 0.0
+
+
 def parse(r: Received) -> EmailMessage:
     msg = email.message_from_bytes(r.data, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
@@ -151,6 +157,7 @@ def test_only_recipients_are_told_once_per_version(world: tuple[World, SmtpServe
         assert conn.scalar(sa.select(sa.func.count()).select_from(bulletin_versions)) == 0
 
     # In substance: the title and one sentence of the lead.
+    told_before = planned_metric("corrected")
     new_title = "Hướng dẫn thi đua, khen thưởng năm 2026"
     new_lead = LEAD_1.replace("20/11/2026", "30/11/2026")
     w.edit(1, title=new_title, summary=f"<p>{new_lead}</p>")
@@ -158,6 +165,7 @@ def test_only_recipients_are_told_once_per_version(world: tuple[World, SmtpServe
     w.deliver()
     got = subjects(server, seen)
     assert got == {ALL: [f"Đính chính: {new_title}"], LARGE: [f"Đính chính: {new_title}"]}
+    assert planned_metric("corrected") == told_before + 2
     mails = {r.rcpt: parse(r) for r in server.handler.received[seen:]}
     html = html_of(mails[ALL])
     assert TITLE_1 in html and new_title in html
