@@ -12,12 +12,20 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from syndicator.compose import alerts, mime
+from syndicator.compose import alerts, correction, mime
 from syndicator.compose.mime import Piece, Skeleton
-from syndicator.compose.render import HTML_LIMIT, PERSONAL_RESERVE, Rendered, Renderer
+from syndicator.compose.render import (
+    HTML_LIMIT,
+    PERSONAL_RESERVE,
+    SUBJECT_TITLE_CHARS,
+    Rendered,
+    Renderer,
+    clip,
+)
 from syndicator.config.settings import Settings
 from syndicator.errors import ConfigError
 from syndicator.models.address import URL_SAFE, ascii_address
+from syndicator.models.correction import Correction
 from syndicator.models.message import Digest, Recipient
 from syndicator.models.text import one_line
 
@@ -118,6 +126,33 @@ class DigestComposer:
         skeleton = self._cached(key, lambda: self._transactional("notice", recipient.large,
                                                                  {"notice": kind}))
         return skeleton.fill(self._values(recipient, message_id, date))
+
+    def correction(self, c: Correction, recipient: Recipient, *, message_id: str,
+                   date: datetime, eightbit: bool = False) -> bytes:
+        """'Đính chính: <title>' or 'Thu hồi: <title>' to one who received the bulletin, with
+        the digest's headers (List-Unsubscribe, List-Id); rendered once per version and size."""
+        def build(eight: bool) -> Skeleton:
+            return self._cached(("correction", c, recipient.large, eight),
+                                lambda: self._correction(c, recipient.large, eight))
+
+        skeleton = build(eightbit)
+        try:
+            values = self._values(recipient, message_id, date, skeleton.hole_kinds)
+        except mime.UnfitFor8bit:  # a personal value no 8bit line can hold: 7-bit then
+            skeleton = build(False)
+            values = self._values(recipient, message_id, date, skeleton.hole_kinds)
+        values["h:unsub"] = mime.list_unsubscribe(
+            recipient.unsubscribe_url,
+            recipient.unsubscribe_mailto or self._settings.mail.unsubscribe_mailto)
+        return skeleton.fill(values)
+
+    def _correction(self, c: Correction, large: bool, eightbit: bool) -> Skeleton:
+        extra = {"c": correction.item(c),
+                 "subject_title": clip(one_line(c.title), SUBJECT_TITLE_CHARS)}
+        rendered = self._renderer.transactional("correction", large=large,
+                                                personal=self._tokens, extra=extra)
+        return self._build(self._head(rendered.subject, listed=True), rendered,
+                           f"correction/{c.bulletin_id}/{c.version}/{large}", eightbit)
 
     def operator_alert(self, kind: str, to: str, payload: Mapping[str, Any], *,
                        message_id: str, date: datetime) -> bytes:

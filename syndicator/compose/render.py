@@ -9,7 +9,7 @@ from typing import Any
 import css_inline
 from jinja2 import Environment
 
-from syndicator.compose import dates, files, variants
+from syndicator.compose import correction, dates, files, variants
 from syndicator.compose.templates import environment
 from syndicator.config.settings import Settings
 from syndicator.models.bulletin import Bulletin
@@ -59,6 +59,11 @@ def item(b: Bulletin) -> Item:
                 author=one_line(b.author) if b.author else None,
                 published_at=b.published_at, lead=_clip(one_line(lead), LEAD_CHARS),
                 document=files.document(b), files=tuple(files.files(b)))
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word, with an ellipsis."""
+    return _clip(text, limit)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -138,6 +143,7 @@ class Renderer:
                                   digest.period_end, tz, _earlier(digest)),
             "web_url": web + ("?size=large" if large else ""),
             "web_url_other": web + ("" if large else "?size=large"),
+            "corrections": [correction.item(c) for c in digest.corrections],
             "first_title": _clip(one_line(digest.bulletins[0].title), SUBJECT_TITLE_CHARS)
             if digest.bulletins else "",
         }

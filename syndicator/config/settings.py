@@ -315,6 +315,16 @@ def _iso_date(v: Any) -> date:
     raise ValueError(f"{str(v)[:40]!r} is not a date: write YYYY-MM-DD, e.g. 2026-08-22")
 
 
+class CorrectionSettings(Section):
+    """Corrections and withdrawals of bulletins already mailed (docs/adr/018)."""
+
+    notify: Literal["immediate", "next_digest", "off"] = "immediate"
+    # A version is new "in substance" when its visible text (title, summary, body; markup and
+    # white space ignored) differs from the last announced one by at least this many
+    # characters (Levenshtein distance). 1: every change of wording, a digit of a date too.
+    min_changed_chars: int = Field(default=1, ge=1)
+
+
 class PollSettings(Section):
     interval_seconds: int = Field(default=10, ge=1)
 
@@ -396,6 +406,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     bounces: BounceSettings = BounceSettings()
     console: ConsoleSettings = ConsoleSettings()
+    corrections: CorrectionSettings = CorrectionSettings()
 
     @field_validator("timezone")
     @classmethod

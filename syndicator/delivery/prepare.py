@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -16,11 +16,13 @@ from syndicator.config.settings import Settings
 from syndicator.delivery.dkim import make_signer
 from syndicator.errors import PermanentError
 from syndicator.models.address import ascii_address
-from syndicator.models.message import Digest
+from syndicator.models.correction import Correction
+from syndicator.models.message import Digest, Recipient
 from syndicator.models.subscriber import Subscriber
+from syndicator.state import corrections as correction_store
 from syndicator.state import runs as run_store
 from syndicator.state import subscribers as subscriber_store
-from syndicator.state.outbox import CANARY, DIGEST, RUN_OVERDUE, Claimed
+from syndicator.state.outbox import CANARY, CORRECTION, DIGEST, RUN_OVERDUE, Claimed
 from syndicator.subscribers.links import Links
 from syndicator.subscribers.tokens import Tokens, secret_key, verp_for
 
@@ -64,7 +66,9 @@ class Preparer:
 
     def __init__(self, settings: Settings, engine: sa.Engine) -> None:
         self._settings = settings
+        self._engine = engine
         self._composer = DigestComposer(settings)
+        self._with_corrections: set[int] = set()  # this batch's digest deliveries that do
         # With bounces.return_path, each delivery's envelope sender names it (a DSN comes back
         # to it), and each subscriber's List-Unsubscribe mailto is signed for them.
         self._verp = verp_for(settings, engine)
@@ -79,6 +83,7 @@ class Preparer:
         transport takes them: docs/adr/010-8bit-bodies-and-the-transmitted-size-guard.md)."""
         subs = subscriber_store.get_many(conn, [c.subscriber_id for c in claims
                                                 if c.subscriber_id is not None])
+        self._with_corrections = self._carrying(conn, claims)
         return [self._safe(conn, c, subs.get(c.subscriber_id or 0), eightbit) for c in claims]
 
     def _safe(self, conn: sa.Connection, c: Claimed, sub: Subscriber | None,
@@ -142,7 +147,7 @@ class Preparer:
     def _skip(self, c: Claimed, sub: Subscriber) -> str | None:
         """Why not to send: a digest only reaches an active, unpaused subscriber (a page mail
         answers a person's request whatever the status); staging holds back strangers."""
-        if c.kind == DIGEST and (sub.status != "active" or sub.paused):
+        if c.kind in (DIGEST, CORRECTION) and (sub.status != "active" or sub.paused):
             return f"subscriber is {sub.status}" + (" (paused)" if sub.paused else "")
         if not allowed(sub.email, self._settings.mail.allow_only):
             # Staging: one line per message held back (never a list), so testers see who.
@@ -159,14 +164,52 @@ class Preparer:
             digest = self._digest(conn, c.content_id)
             if digest is None:
                 return None
+            if c.id in self._with_corrections:
+                digest = replace(digest, corrections=self._held(conn, c.id))
             return self._composer.message(digest, recipient, message_id=mid, date=date,
                                           eightbit=eightbit)
+        if c.kind == CORRECTION:
+            return self._correction(conn, c, recipient, mid, date, eightbit)
         if c.kind == "confirmation":
             request = (c.payload or {}).get("request")
             url = self._links.confirm(sub.id, sub.token_version, request)
             return self._composer.confirmation(recipient, confirm_url=url, message_id=mid,
                                                date=date)
         return self._composer.notice(recipient, c.kind, message_id=mid, date=date)
+
+    def _carrying(self, conn: sa.Connection, claims: Sequence[Claimed]) -> set[int]:
+        """The digest claims that carry corrections held for their subscriber's next digest
+        (corrections.notify: next_digest): those waiting are tied to the delivery first, in
+        their own transaction, so that every retry of it shows the same ones."""
+        digests = [c for c in claims if c.kind == DIGEST and c.subscriber_id is not None]
+        carrying = correction_store.carrying(conn, [c.id for c in digests])
+        waiting = correction_store.holding(conn, [c.subscriber_id or 0 for c in digests
+                                                  if c.id not in carrying])
+        for c in digests:
+            if c.subscriber_id in waiting and c.id not in carrying:
+                with self._engine.begin() as tie:
+                    held = correction_store.held_for(tie, c.subscriber_id or 0)
+                    correction_store.attach(tie, [h.notice_id for h in held], c.id)
+                carrying.add(c.id)
+        return carrying
+
+    def _held(self, conn: sa.Connection, delivery_id: int) -> tuple[Correction, ...]:
+        with self._engine.connect() as fresh:  # what _carrying committed
+            held = correction_store.carried_by(fresh, delivery_id)
+            found = (correction_store.correction(fresh, h.bulletin_id, h.version,
+                                                 h.from_version) for h in held)
+            return tuple(c for c in found if c is not None)
+
+    def _correction(self, conn: sa.Connection, c: Claimed, recipient: Recipient, mid: str,
+                    date: datetime, eightbit: bool) -> bytes | None:
+        p = c.payload or {}
+        found = correction_store.correction(conn, int(p["bulletin_id"]), int(p["version"]),
+                                            int(p["from_version"]))
+        if found is None:
+            raise PermanentError(f"correction of bulletin {p.get('bulletin_id')} version "
+                                 f"{p.get('version')} is no longer in the state database")
+        return self._composer.correction(found, recipient, message_id=mid, date=date,
+                                         eightbit=eightbit)
 
     def _digest(self, conn: sa.Connection, content_id: int | None) -> Digest | None:
         if content_id is None:

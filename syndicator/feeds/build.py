@@ -69,7 +69,8 @@ def _context(settings: Settings, now: datetime) -> FeedContext:
         icon=_url(settings.site.icon), logo=_url(settings.site.logo),
         stylesheet=names.STYLESHEET,
         content_cap=ContentCap(settings.feeds.max_content_bytes, _messages()["content_more"],
-                               _messages()["download"]))
+                               download=_messages()["download"],
+                               corrected=_messages()["correction_note"]))
 
 
 def _url(value: object | None) -> str | None:

@@ -46,6 +46,8 @@ class ContentCap:
     max_bytes: int = 0
     more: str = ""
     download: str = ""  # the words before the list of files ("Tải về")
+    # Atop a corrected bulletin's text ("Đính chính ngày {date}: ..."; docs/adr/018).
+    corrected: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def to_entry(host: str, b: Bulletin, zone: tzinfo = UTC,
              cap: ContentCap = ContentCap()) -> Entry:
     """Every string is cleaned again here: a feed must stay valid whatever reached the database.
     Times are shown in the publisher's zone (+07:00): readers show them as local time."""
+    content = _with_files(_capped(_html(b.body_html), one_line(b.url), cap), b.attachments,
+                          cap.download)
     return Entry(
         id=entry_id(host, b),
         title=one_line(b.title) or one_line(b.source_id) or str(b.id),
@@ -103,9 +107,9 @@ def to_entry(host: str, b: Bulletin, zone: tzinfo = UTC,
         author=_line(b.author),
         category=_line(b.category),
         category_slug=b.category_slug,
-        summary_html=_html(b.summary),
-        content_html=_with_files(_capped(_html(b.body_html), one_line(b.url), cap),
-                                 b.attachments, cap.download),
+        summary_html=_noted(_html(b.summary), b, zone, cap) if content is None
+        else _html(b.summary),
+        content_html=_noted(content, b, zone, cap),
         categories=tuple((one_line(n), s) for n, s in b.all_categories if one_line(n)),
         document=b.document,
         attachments=b.attachments,
@@ -119,6 +123,14 @@ def _with_files(content: str | None, files: tuple[Attachment, ...], label: str) 
     links = "".join(f'<li><a href="{html.escape(a.url)}">{html.escape(one_line(a.title))}</a>'
                     "</li>" for a in files)
     return f"{content or ''}<p>{html.escape(label)}:</p><ul>{links}</ul>"
+
+
+def _noted(content: str | None, b: Bulletin, zone: tzinfo, cap: ContentCap) -> str | None:
+    """A corrected bulletin's text begins with a visible note saying so, and when."""
+    if b.corrected_at is None or not cap.corrected or content is None:
+        return content
+    note = cap.corrected.format(date=f"{b.corrected_at.astimezone(zone):%d/%m/%Y}")
+    return f"<p><strong>{html.escape(note)}</strong></p>{content}"
 
 
 def shown_updated(b: Bulletin) -> datetime:

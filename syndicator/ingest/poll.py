@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from syndicator.config.settings import Settings
 from syndicator.errors import RowError
-from syndicator.ingest import fresh, skipped
+from syndicator.ingest import changes, fresh, skipped
 from syndicator.ingest.categories import CategorySlugs
 from syndicator.ingest.clean import clean_row
 from syndicator.ingest.fresh import NEW_ROWS, FreshState
@@ -232,9 +232,13 @@ class Poller:
             elif k is None:
                 self._insert(conn, bulletin, row.portal_key, now, report, history)
             elif k.state != "public" or k.content_hash != bulletin.content_hash:
+                old = store.get_many(conn, [k.id])
                 store.update(conn, k, bulletin, now, row.portal_key)
+                changes.note_update(conn, old[0], bulletin, now,
+                                    self._s.corrections.min_changed_chars)
                 report.changed.append(k.id)
         public_ids = [k.id for k in to_withdraw if k.state == "public"]
+        changes.note_withdrawals(conn, store.get_many(conn, public_ids), now)
         store.withdraw(conn, public_ids, now)
         report.withdrawn += public_ids
         if _changes(report) != changes_before:

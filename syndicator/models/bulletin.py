@@ -72,6 +72,8 @@ class Bulletin:
         """(name, slug) of each of its categories (the single-category case too)."""
         return category_pairs(self.category, self.category_slug, self.categories,
                               self.category_slugs)
+    # aware UTC: its last correction in substance (docs/adr/018); set by the feeds' read only
+    corrected_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from syndicator.models.bulletin import Bulletin
+from syndicator.models.correction import Correction
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 TEXT_SIZES = ("standard", "large")
@@ -39,3 +40,6 @@ class Digest:
     period_start: datetime  # aware UTC
     period_end: datetime  # aware UTC
     bulletins: tuple[Bulletin, ...]  # filtered for the recipient's categories, newest first
+    # Shown first: corrections and withdrawals for this recipient (corrections.notify:
+    # next_digest), or, on a web copy, of bulletins this digest carried (docs/adr/018).
+    corrections: tuple[Correction, ...] = ()

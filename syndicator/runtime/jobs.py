@@ -190,12 +190,14 @@ class Jobs:
 
     def _recover(self, now: datetime) -> None:
         from syndicator.delivery import upkeep
+        from syndicator.planning.corrections import queue_corrections
         from syndicator.planning.deadlines import check_deadlines
         from syndicator.planning.due import purge_cutoff, recover_runs
         from syndicator.runtime.clock import check_clock
 
         check_clock(self.settings, self.engine)  # the real clock's, as in every caller
         recover_runs(self.settings, self.engine, now)
+        queue_corrections(self.settings, self.engine, now)
         upkeep.reclaim_dead_leases(self.engine)
         check_deadlines(self.settings, self.engine, now)
         if time.monotonic() - self._purged_at > PURGE_EVERY_SECONDS:  # scans the outbox

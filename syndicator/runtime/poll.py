@@ -12,6 +12,7 @@ from syndicator.config.settings import Settings
 from syndicator.errors import SyndicatorError, TransientError
 from syndicator.ingest.poll import Poller, PollReport
 from syndicator.models.poll import MAX_SKIPPED, PollSummary, SkippedRow
+from syndicator.planning.corrections import queue_corrections
 from syndicator.planning.due import queue_immediate
 from syndicator.runtime.clock import check_clock
 from syndicator.source.portal import PortalSource
@@ -42,6 +43,7 @@ def poll_once(settings: Settings, state: Engine, source: PortalSource | None = N
     # Derived from first_seen_at, not from `report`: a crash before this line loses nothing,
     # the next poll or recovery tick queues the same bulletins.
     queue_immediate(settings, state)
+    queue_corrections(settings, state)  # likewise derived from the versions ingest recorded
     return report
 
 

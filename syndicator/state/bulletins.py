@@ -113,11 +113,12 @@ def _content(b: CleanBulletin) -> dict[str, Any]:
 # --- reads for feeds, digests and pages -------------------------------------------------
 
 _JSON_FIELDS = ("categories", "category_slugs", "document", "attachments")
+_STORED = tuple(f for f in Bulletin.__dataclass_fields__
+                if f not in _JSON_FIELDS and f in bulletins.c)
 
 
 def _bulletin(row: Any) -> Bulletin:
-    plain = {f: getattr(row, f) for f in Bulletin.__dataclass_fields__ if f not in _JSON_FIELDS}
-    return Bulletin(**plain, **content_json.decode(row))
+    return Bulletin(**{f: getattr(row, f) for f in _STORED}, **content_json.decode(row))
 
 
 def public_newest(conn: sa.Connection, limit: int, offset: int = 0,

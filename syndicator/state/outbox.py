@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,8 +22,10 @@ DIGEST = "digest"
 PAGE_MAILS = ("confirmation", "manage_link")
 CANARY = "canary"
 RUN_OVERDUE = "run_overdue"
+CORRECTION = "correction"  # "Đính chính:" / "Thu hồi:" to those who got a bulletin
 PRIORITY_PERSON_WAITS = 0
 PRIORITY_OPERATOR = 1  # an alert: ahead of every digest, behind a person at a form
+PRIORITY_CORRECTION = 3  # a correction or withdrawal: ahead of digests (docs/adr/018)
 PRIORITY_CANARY = 4  # a run's canary copies go before its other deliveries (ADR 014)
 PRIORITY_DIGEST = 5
 
@@ -50,6 +52,22 @@ def enqueue(conn: sa.Connection, kind: str, subscriber_id: int, now: datetime,
     return inserted_id(conn.execute(deliveries.insert().values(
         kind=kind, subscriber_id=subscriber_id, payload=payload, priority=priority,
         status="pending", attempts=0, next_attempt_at=now, created_at=now, updated_at=now)))
+
+
+def enqueue_many(conn: sa.Connection, kind: str, payloads: Mapping[int, dict[str, Any]],
+                 now: datetime, priority: int) -> dict[int, int]:
+    """One mail of `kind` per subscriber id (with its payload), due now: subscriber -> its
+    delivery id. One statement per chunk (INSERT ... RETURNING, in parameter order)."""
+    out: dict[int, int] = {}
+    ids = sorted(payloads)
+    for start in range(0, len(ids), 500):
+        rows = [{"kind": kind, "subscriber_id": s, "payload": payloads[s], "priority": priority,
+                 "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+                 "updated_at": now} for s in ids[start:start + 500]]
+        made = conn.execute(deliveries.insert().returning(
+            deliveries.c.id, deliveries.c.subscriber_id, sort_by_parameter_order=True), rows)
+        out |= {int(r.subscriber_id): int(r.id) for r in made}
+    return out
 
 
 def enqueue_to(conn: sa.Connection, kind: str, address: str, now: datetime,

@@ -286,3 +286,43 @@ spent_form_tokens = sa.Table(
     sa.Column("nonce", sa.String(64), primary_key=True),
     sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
+
+# --- corrections and withdrawals (migration 0011, docs/adr/018) --------------------------
+
+# The versions of a bulletin that readers were or are to be told about: one row per change in
+# substance or withdrawal. Version 1 (what was first mailed) is written when the first such
+# change is seen, from our copy as it stood. `text` is the visible text compared for substance.
+bulletin_versions = sa.Table(
+    "bulletin_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("bulletin_id", sa.Integer, sa.ForeignKey("bulletins.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # public | withdrawn
+    sa.Column("fingerprint", sa.String(64), nullable=False),  # sha256 of `text`
+    sa.Column("title", LongText, nullable=False),
+    sa.Column("lead", LongText, nullable=False),  # the summary's visible text ('' if none)
+    sa.Column("text", LongText, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+    # When its notices were queued (or found due to nobody); NULL: still to plan, after a crash
+    # too. Planning reads only these rows: a version is planned once.
+    sa.Column("planned_at", UTCDateTime),
+    sa.UniqueConstraint("bulletin_id", "version"),
+)
+
+# Which version of a bulletin each subscriber was told about, and by which mail: the unique
+# key is the claim that announces a version once, whatever process or retry gets there first.
+correction_notices = sa.Table(
+    "correction_notices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id"), nullable=False),
+    sa.Column("bulletin_id", sa.Integer, sa.ForeignKey("bulletins.id"), nullable=False,
+              index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("from_version", sa.Integer, nullable=False),  # what they had before
+    sa.Column("how", sa.String(16), nullable=False),  # immediate | next_digest
+    sa.Column("delivery_id", sa.Integer, index=True),  # its mail (no FK: deliveries are purged)
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("subscriber_id", "bulletin_id", "version"),
+)

@@ -68,6 +68,10 @@ _rows_skipped = Counter("syndicator_source_rows_skipped",
 _rows_skipped_now = Gauge("syndicator_source_rows_skipped_now",
                           "Portal rows skipped now (`syndicator source problems`), by reason.",
                           ["reason"], registry=REGISTRY)
+_corrections = Counter("syndicator_corrections_planned",
+                       "Subscribers told of a corrected or withdrawn bulletin, by how (immediate "
+                       "mail, next_digest) and what (corrected, withdrawn).", ["how", "what"],
+                       registry=REGISTRY)
 _clock_back = Counter("syndicator_clock_went_back",
                       "Times the clock was found behind our own stamps (and they were "
                       "repaired).", registry=REGISTRY)
@@ -175,6 +179,10 @@ def source_rows_skipped_now(by_reason: dict[str, int]) -> None:
             _rows_skipped_now.labels(*labels).set(0)
     for reason, count in by_reason.items():
         _rows_skipped_now.labels(reason).set(count)
+
+
+def corrections_planned(how: str, what: str, count: int) -> None:
+    _corrections.labels(how, what).inc(count)
 
 
 def clock_went_back() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
@@ -12,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from syndicator.compose.composer import DigestComposer
 from syndicator.config.settings import Settings
 from syndicator.models.message import Digest
-from syndicator.state import runs
+from syndicator.state import corrections, runs
 from syndicator.web.view import View
 
 _MAX_ID = 64  # the column's length; longer ids cannot exist
@@ -37,11 +38,17 @@ class DigestCopies:
         return HTMLResponse(self._composer.web_copy(digest, large=large), headers=HEADERS)
 
     def load(self, digest_id: str) -> Digest | None:
-        """The digest as sent, less bulletins withdrawn since; None if nothing is left."""
+        """The digest as sent, less bulletins withdrawn since, with a banner naming those
+        corrected or withdrawn since (docs/adr/018); None if nothing is left."""
         if len(digest_id) > _MAX_ID:
             return None
         with self._engine.connect() as conn:
-            return runs.sent_digest(conn, runs.content_by_digest_id(conn, digest_id))
+            row = runs.content_by_digest_id(conn, digest_id)
+            digest = runs.sent_digest(conn, row)
+            if digest is None or row is None:
+                return None
+            notes = corrections.since_first(conn, [int(i) for i in row.bulletin_ids])
+        return replace(digest, corrections=notes)
 
 
 def routes(settings: Settings, engine: Engine) -> list[BaseRoute]:
