@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from syndicator.models.bulletin import Bulletin
 from syndicator.models.run import Run
 from syndicator.models.subscriber import Subscriber
-from syndicator.state import ingested, proof
+from syndicator.state import corrections, ingested, proof
 from syndicator.state import runs as run_store
 from syndicator.state import subscribers as subscriber_store
 from syndicator.state.proof import Carrier, Counts
@@ -41,6 +41,7 @@ class BulletinRecord:
     counts: Counts
     deliveries: list[dict[str, Any]]
     next_after: int | None
+    history: list[corrections.Told]  # its corrections and withdrawal, and who was told
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,9 @@ def bulletin_record(engine: Engine, bulletin_id: int, size: int,
         content_ids = [c for carrier in carriers for c in carrier.content_ids]
         rows = proof.content_deliveries(conn, content_ids, limit=size + 1, after=after)
         counts = _tally(proof.content_deliveries(conn, content_ids))
+        history = corrections.history(conn, bulletin_id)
     return BulletinRecord(bulletin, carriers, counts, rows[:size],
-                          rows[size - 1]["id"] if len(rows) > size else None)
+                          rows[size - 1]["id"] if len(rows) > size else None, history)
 
 
 def bulletin_rows(engine: Engine, bulletin_id: int) -> tuple[Bulletin | None,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from syndicator.models.correction import Correction
 from syndicator.state import bulletins as bulletin_store
 from syndicator.state import versions
+from syndicator.state.schema import bulletin_versions as ver
 from syndicator.state.schema import correction_notices as n
 from syndicator.state.schema import deliveries, digest_contents, subscribers
 
@@ -135,3 +136,54 @@ def carrying(conn: sa.Connection, delivery_ids: Sequence[int]) -> set[int]:
         return set()
     return set(conn.scalars(sa.select(n.c.delivery_id).distinct().where(
         n.c.delivery_id.in_(sorted(set(delivery_ids))))))
+
+
+@dataclass(frozen=True)
+class Told:
+    """How the readers of one version of a bulletin were told of it (for the console)."""
+
+    version: int
+    state: str  # public | withdrawn
+    title: str
+    created_at: datetime
+    planned_at: datetime | None  # None: notices still to be planned
+    immediate: int  # subscribers told by a mail of its own
+    immediate_sent: int  # of those, mails the server accepted
+    held: int  # kept for the subscriber's next digest, not yet in one
+    in_digest: int  # carried by a digest delivery
+    in_digest_sent: int  # of those, digests the server accepted
+
+
+def history(conn: sa.Connection, bulletin_id: int) -> list[Told]:
+    """Every recorded version of a bulletin after the first, oldest first, with who was told."""
+    rows = conn.execute(sa.select(ver.c.version, ver.c.state, ver.c.title, ver.c.created_at,
+                                  ver.c.planned_at)
+                        .where(ver.c.bulletin_id == bulletin_id, ver.c.version > 1)
+                        .order_by(ver.c.version)).all()
+    if not rows:
+        return []
+    sent = sa.case((deliveries.c.status == "sent", 1), else_=0)
+    tally = conn.execute(
+        sa.select(n.c.version, n.c.how, n.c.delivery_id.is_(None).label("unsent"),
+                  sa.func.count(), sa.func.coalesce(sa.func.sum(sent), 0))
+        .select_from(n.outerjoin(deliveries, deliveries.c.id == n.c.delivery_id))
+        .where(n.c.bulletin_id == bulletin_id)
+        .group_by(n.c.version, n.c.how, n.c.delivery_id.is_(None)))
+    counts: dict[int, dict[str, int]] = {}
+    for version, how, unsent, count, accepted in tally:
+        c = counts.setdefault(int(version), {})
+        if how == "immediate":
+            c["immediate"] = c.get("immediate", 0) + int(count)
+            c["immediate_sent"] = c.get("immediate_sent", 0) + int(accepted)
+        elif unsent:
+            c["held"] = c.get("held", 0) + int(count)
+        else:
+            c["in_digest"] = c.get("in_digest", 0) + int(count)
+            c["in_digest_sent"] = c.get("in_digest_sent", 0) + int(accepted)
+    out = []
+    for r in rows:
+        c = counts.get(int(r.version), {})
+        out.append(Told(int(r.version), r.state, r.title, r.created_at, r.planned_at,
+                        c.get("immediate", 0), c.get("immediate_sent", 0), c.get("held", 0),
+                        c.get("in_digest", 0), c.get("in_digest_sent", 0)))
+    return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import re
 import signal
 import subprocess
 import sys
@@ -404,3 +405,36 @@ def test_web_copy_of_an_old_digest_links_to_the_current_version(
     assert all('href="https://portal.example/tin/1"' in p for p in with_1)
     without = [p for p in pages.values() if "(sửa lần 1)" not in p]
     assert without and not any("Lưu ý" in p for p in without)  # OTHER's: bulletin 2 only
+
+
+def test_console_shows_each_version_and_who_was_told(world: tuple[World, SmtpServer],
+                                                     tmp_path: Path) -> None:
+    from syndicator.state.schema import bulletins
+    from tests.support.console import make_console
+
+    w, _ = world
+    console = make_console(w.state, tmp_path / "console")
+    console.account("vanthu@sonoivu.example", "viewer")
+    client = console.sign_in("vanthu@sonoivu.example")
+    with w.state.connect() as conn:
+        ids = dict(conn.execute(sa.select(bulletins.c.source_id, bulletins.c.id)).all())
+    page = lambda source_id: client.get(f"/admin/bulletins/{ids[source_id]}").text  # noqa: E731
+    assert "Đính chính và thu hồi" not in page("1")  # nothing changed yet
+
+    w.edit(1, title="Hướng dẫn thi đua (đã sửa)")
+    w.poll()
+    w.deliver()
+    w.edit(1, status="draft")
+    w.poll()  # the withdrawal is planned, its mails not yet sent
+    html = page("1")
+    section = html[html.index("Đính chính và thu hồi"):html.index("Cơ quan đã nhận tin này")]
+    rows = re.findall(r"<tr>\s*<td class=\"num\">(\d)</td>\s*<td>(\w[^<]*)</td>\s*<td>([^<]*)</td>"
+                      r".*?<td>(.*?)</td>\s*</tr>", section, re.S)
+    assert [(n, what, title) for n, what, title, _ in rows] == [
+        ("2", "Đính chính", "Hướng dẫn thi đua (đã sửa)"),
+        ("3", "Thu hồi", "Hướng dẫn thi đua (đã sửa)")]
+    assert "2 thư báo riêng, máy chủ nhận đã chấp nhận 2" in rows[0][3]
+    assert "2 thư báo riêng, máy chủ nhận đã chấp nhận 0" in rows[1][3]
+    assert "Đính chính và thu hồi" not in page("2")
+    w.deliver()
+    assert "2 thư báo riêng, máy chủ nhận đã chấp nhận 2" in page("1").split("Thu hồi</td>")[1]
