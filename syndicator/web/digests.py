@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from syndicator.compose.composer import DigestComposer
 from syndicator.config.settings import Settings
+from syndicator.models.correction import Correction
 from syndicator.models.message import Digest
 from syndicator.state import corrections, runs
 from syndicator.web.view import View
@@ -21,6 +22,12 @@ HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "no
            "Referrer-Policy": "no-referrer"}
 
 
+@dataclass(frozen=True)
+class Copy:
+    digest: Digest | None  # None: every bulletin it carried was withdrawn since
+    notes: tuple[Correction, ...]  # its bulletins corrected or withdrawn since it was sent
+
+
 class DigestCopies:
     """Loads a sent digest's content and renders it in either text size."""
 
@@ -28,27 +35,37 @@ class DigestCopies:
         self._engine = engine
         self._composer = DigestComposer(settings)
         self._view = View(settings)
+        self._tz = settings.tz
 
     async def show(self, request: Request) -> Response:
         large = request.query_params.get("size") == "large"
-        digest = await asyncio.to_thread(self.load, request.path_params["digest_id"])
-        if digest is None:
+        copy = await asyncio.to_thread(self.load, request.path_params["digest_id"])
+        if copy is None:
             return self._view.page(request, "problem.html.j2", large=large, status=404,
                                    problem="digest_missing")
-        return HTMLResponse(self._composer.web_copy(digest, large=large), headers=HEADERS)
+        if copy.digest is None:  # 410: it existed, and what it carried was taken back
+            withdrawn = [(c.title, f"{c.changed_at.astimezone(self._tz):%d/%m/%Y}")
+                         for c in copy.notes]
+            return self._view.page(request, "problem.html.j2", large=large, status=410,
+                                   problem="digest_withdrawn", withdrawn=withdrawn)
+        return HTMLResponse(self._composer.web_copy(copy.digest, large=large), headers=HEADERS)
 
-    def load(self, digest_id: str) -> Digest | None:
+    def load(self, digest_id: str) -> Copy | None:
         """The digest as sent, less bulletins withdrawn since, with a banner naming those
-        corrected or withdrawn since (docs/adr/018); None if nothing is left."""
+        corrected or withdrawn since (docs/adr/018); None if it never existed, or nothing is
+        left of it and no withdrawal was recorded."""
         if len(digest_id) > _MAX_ID:
             return None
         with self._engine.connect() as conn:
             row = runs.content_by_digest_id(conn, digest_id)
-            digest = runs.sent_digest(conn, row)
-            if digest is None or row is None:
+            if row is None:
                 return None
+            digest = runs.sent_digest(conn, row)
             notes = corrections.since_first(conn, [int(i) for i in row.bulletin_ids])
-        return replace(digest, corrections=notes)
+        if digest is None:
+            withdrawn = tuple(c for c in notes if c.withdrawn)
+            return Copy(None, withdrawn) if withdrawn else None
+        return Copy(replace(digest, corrections=notes), notes)
 
 
 def routes(settings: Settings, engine: Engine) -> list[BaseRoute]:

@@ -438,3 +438,32 @@ def test_console_shows_each_version_and_who_was_told(world: tuple[World, SmtpSer
     assert "Đính chính và thu hồi" not in page("2")
     w.deliver()
     assert "2 thư báo riêng, máy chủ nhận đã chấp nhận 2" in page("1").split("Thu hồi</td>")[1]
+
+
+def test_web_copy_of_a_digest_whose_bulletins_were_all_withdrawn_says_so(
+        world: tuple[World, SmtpServer]) -> None:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from syndicator.state.schema import digest_contents
+    from syndicator.web import digests
+
+    w, _ = world
+    w.edit(2, status="draft")  # OTHER's only bulletin; ALL's digest still holds bulletin 1
+    w.poll()
+    with w.state.connect() as conn:
+        ids = list(conn.scalars(sa.select(digest_contents.c.digest_id)))
+    client = TestClient(Starlette(routes=digests.routes(w.settings, w.state)))
+    pages = [client.get(f"/digests/{i}") for i in ids]
+    gone = [p for p in pages if p.status_code == 410]
+    for page in gone:
+        assert "Các tin trong bản tin tổng hợp này đã được thu hồi" in page.text
+        assert "Lịch tiếp công dân tháng 12 (thu hồi ngày " in page.text
+        assert page.headers["Cache-Control"] == "no-store"
+    # OTHER's (bulletin 2 only) is gone; ALL's (1 and 2) shows 1 and names 2 as withdrawn;
+    # LARGE's (1 only) is as it was.
+    seen = sorted((p.status_code, "Lưu ý" in p.text, "Lịch tiếp" in p.text, TITLE_1 in p.text)
+                  for p in pages)
+    assert seen == [(200, False, False, True), (200, True, True, True), (410, False, True, False)]
+    missing = client.get("/digests/khong-co-ban-tin-nay")
+    assert missing.status_code == 404 and "Không tìm thấy bản tin tổng hợp" in missing.text
