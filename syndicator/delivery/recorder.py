@@ -16,7 +16,7 @@ from syndicator.delivery import backlog, retry
 from syndicator.delivery.prepare import Prepared
 from syndicator.delivery.report import DeliverReport
 from syndicator.delivery.transport import Outcome
-from syndicator.state import leases, outbox
+from syndicator.state import corrections, leases, outbox
 from syndicator.state import runs as run_store
 from syndicator.state import subscribers as subscriber_store
 from syndicator.state.conflicts import with_retries
@@ -125,6 +125,8 @@ class Recorder:
         if (verdict.status == "failed" and c.kind in outbox.PAGE_MAILS
                 and c.subscriber_id is not None):
             outcomes.page_mail_failed(conn, c.subscriber_id, c.kind, reply, now)
+        if verdict.status in ("failed", "skipped") and c.kind == outbox.DIGEST:
+            corrections.release(conn, c.id)  # held corrections wait for the next digest
         outbox.mark_attempt(conn, c.id, leases.OWNER, verdict.status, o.code, reply,
                             verdict.next_at, now)
         return verdict.counter

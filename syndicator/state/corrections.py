@@ -87,6 +87,14 @@ def attach(conn: sa.Connection, notice_ids: Sequence[int], delivery_id: int) -> 
                      .values(delivery_id=delivery_id))
 
 
+def release(conn: sa.Connection, delivery_id: int) -> int:
+    """A digest delivery that finally failed or was skipped gives back the corrections it was
+    to carry: the subscriber's next digest carries them instead. Returns how many."""
+    done = conn.execute(n.update().where(n.c.delivery_id == delivery_id,
+                                         n.c.how == "next_digest").values(delivery_id=None))
+    return int(done.rowcount)
+
+
 def carried_by(conn: sa.Connection, delivery_id: int) -> list[Held]:
     """The corrections a digest delivery carries (the same on every attempt)."""
     rows = conn.execute(sa.select(n.c.id, n.c.bulletin_id, n.c.version, n.c.from_version)

@@ -467,3 +467,43 @@ def test_web_copy_of_a_digest_whose_bulletins_were_all_withdrawn_says_so(
     assert seen == [(200, False, False, True), (200, True, True, True), (410, False, True, False)]
     missing = client.get("/digests/khong-co-ban-tin-nay")
     assert missing.status_code == 404 and "Không tìm thấy bản tin tổng hợp" in missing.text
+
+
+def test_a_digest_that_finally_fails_hands_its_correction_to_the_next(
+        pair: tuple[str, str], tmp_path: Path) -> None:
+    """next_digest: the digest that was to carry the correction fails for good (the server
+    refused it on every attempt); the subscriber's next digest carries it instead."""
+    from tests.integration.smtp_server import FaultyHandler
+
+    handler = FaultyHandler()
+    with SmtpServer(handler) as server:
+        w = World(*pair, tmp_path, server.port, notify="next_digest")
+        try:
+            w.poll()
+            w.deliver()
+            w.edit(1, title="Hướng dẫn thi đua (đã sửa)")
+            w.poll()
+            handler.plan[ALL] = ["451"] * 3  # delivery.max_attempts
+            seen = len(server.handler.received)
+            w.portal.insert(3, title="Thông báo mới 3", category="Thi đua",
+                            published_at=w.published)
+            w.poll()
+            for _ in range(3):
+                w.deliver()
+            with w.state.connect() as conn:
+                statuses = sorted(conn.scalars(sa.select(deliveries.c.status).where(
+                    deliveries.c.kind == "digest", deliveries.c.status != "sent")))
+            assert statuses == ["failed"]
+            got = {r.rcpt: html_of(parse(r)) for r in server.handler.received[seen:]}
+            assert sorted(got) == [LARGE] and "(đã sửa)" in got[LARGE]
+            seen = len(server.handler.received)
+            w.portal.insert(4, title="Thông báo mới 4", category="Thi đua",
+                            published_at=w.published)
+            w.poll()
+            w.deliver()
+            got = {r.rcpt: html_of(parse(r)) for r in server.handler.received[seen:]}
+            assert sorted(got) == [ALL, LARGE]
+            assert "Đính chính và thu hồi" in got[ALL] and "(đã sửa)" in got[ALL]
+            assert "Đính chính và thu hồi" not in got[LARGE]  # told once, in its last digest
+        finally:
+            w.close()
