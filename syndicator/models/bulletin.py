@@ -66,14 +66,14 @@ class Bulletin:
     category_slugs: tuple[str, ...] = ()
     document: DocumentDetails | None = None
     attachments: tuple[Attachment, ...] = ()
+    # aware UTC: its last correction in substance (docs/adr/018); set by the feeds' read only
+    corrected_at: datetime | None = None
 
     @property
     def all_categories(self) -> list[tuple[str, str]]:
         """(name, slug) of each of its categories (the single-category case too)."""
         return category_pairs(self.category, self.category_slug, self.categories,
                               self.category_slugs)
-    # aware UTC: its last correction in substance (docs/adr/018); set by the feeds' read only
-    corrected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
