@@ -1,16 +1,22 @@
 """GET /feeds/all.atom on the wire: the daemon beside nginx serving the same directory, with wrk.
 
 Run: .venv/bin/python bench/feeds_wire_bench.py [--source DIR] [--duration 10] [--rounds 2]
-Needs wrk and nginx (Debian packages `wrk`, `nginx`). `--source` runs another checkout's
-package (e.g. a worktree of an older commit) for "before" figures; the bench script, nginx
-and wrk stay the same. Everything stays on 127.0.0.1 on free ports; nginx runs from a
-temporary config (as nobody when run as root). Each scenario runs the daemon, then nginx,
-then again, alternating, and reports the median round.
+          [--bare]
+Needs wrk and nginx (Debian packages `wrk`, `nginx`). `--bare` adds the floor under the
+daemon: `bench/bare_asgi.py` (constant bytes, no work of ours) served by uvicorn with
+uvloop and httptools as the daemon is, and by granian where it is installed in the same
+environment (`pip install granian`; not a dependency of the project). `--source` runs
+another checkout's package (e.g. a worktree of an older commit) for "before" figures; the
+bench script, nginx and wrk stay the same. Everything stays on 127.0.0.1 on free ports;
+nginx runs from a temporary config (as nobody when run as root). Each scenario runs the
+daemon, then nginx (then the bare servers), then again, alternating, and reports the
+median round.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -101,6 +107,19 @@ def start_nginx(root: Path, feeds: Path, port: int) -> subprocess.Popen[bytes]:
                             user=user, stderr=subprocess.DEVNULL)
 
 
+def start_bare(server: str, feeds: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "BARE_FEED": str(feeds / "all.atom"),
+           "PYTHONPATH": str(REPO / "bench")}
+    if server == "uvicorn-bare":
+        cmd = ["-m", "uvicorn", "bare_asgi:app", "--loop", "uvloop", "--http", "httptools",
+               "--no-access-log", "--log-level", "warning"]
+    else:
+        cmd = ["-m", "granian", "--interface", "asgi", "--loop", "uvloop", "--workers", "1",
+               "--runtime-threads", "1", "--log-level", "warning", "bare_asgi:app"]
+    return subprocess.Popen([sys.executable, *cmd, "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def etag(url: str, gzip: bool) -> str:
     out = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null",
                           *(["-H", "Accept-Encoding: gzip"] if gzip else []), url],
@@ -136,6 +155,8 @@ def main() -> None:
     p.add_argument("--duration", type=int, default=10)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--bare", action="store_true",
+                   help="also serve constant bytes with bare uvicorn (and granian if installed)")
     args = p.parse_args()
     for tool in ("wrk", "nginx", "curl"):
         if not shutil.which(tool):
@@ -145,6 +166,12 @@ def main() -> None:
     env, feeds = prepare(root, args.source.resolve())
     ports = {"daemon": free_port(), "nginx": free_port()}
     procs = [start_daemon(root, env, ports["daemon"]), start_nginx(root, feeds, ports["nginx"])]
+    if args.bare:
+        bare = ["uvicorn-bare"] + (["granian-bare"] if importlib.util.find_spec("granian")
+                                   else [])
+        for server in bare:
+            ports[server] = free_port()
+            procs.append(start_bare(server, feeds, ports[server]))
     try:
         urls = {k: f"http://127.0.0.1:{port}/feeds/all.atom" for k, port in ports.items()}
         for url in urls.values():
@@ -167,7 +194,7 @@ def run(urls: dict[str, str], args: argparse.Namespace) -> None:
         for status in ("200", "304"):
             base = ["Accept-Encoding: gzip"] + (["Connection: close"]
                                                 if conn == "new connection" else [])
-            figures: dict[str, list[dict[str, float]]] = {"daemon": [], "nginx": []}
+            figures: dict[str, list[dict[str, float]]] = {server: [] for server in urls}
             for _ in range(args.rounds):
                 for server, url in urls.items():  # alternating, as the machine's load drifts
                     headers = base + ([f"If-None-Match: {etag(url, True)}"]
@@ -183,10 +210,13 @@ def report(scenario: str, figures: dict[str, list[dict[str, float]]]) -> None:
         medians[server] = best
         print(f"| {scenario} | {server} | {best['rps']:,.0f} | {best['p50_ms']:.2f} | "
               f"{best['p99_ms']:.2f} | {best['bytes']:,.0f} |")
-    ratio = medians["daemon"]["rps"] / medians["nginx"]["rps"]
-    spread = statistics.pstdev([f["rps"] for f in figures["daemon"]])
-    print(f"| {scenario} | **daemon / nginx** | **{ratio:.2f}** | | | "
-          f"(daemon rounds ±{spread:,.0f} req/s) |")
+    for server in figures:
+        if server == "nginx":
+            continue
+        ratio = medians[server]["rps"] / medians["nginx"]["rps"]
+        spread = statistics.pstdev([f["rps"] for f in figures[server]])
+        print(f"| {scenario} | **{server} / nginx** | **{ratio:.2f}** | | | "
+              f"({server} rounds ±{spread:,.0f} req/s) |")
 
 
 if __name__ == "__main__":
