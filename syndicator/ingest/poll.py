@@ -218,9 +218,9 @@ class Poller:
         known = store.known(conn, [*latest, *gone])
         to_withdraw = [known[sid] for sid in gone if sid in known]
         slugs = CategorySlugs()
-        for sid, row in latest.items():
+        for sid, candidates in latest.items():
             errors_before = len(report.errors)
-            bulletin = self._public_bulletin(row, now, report)
+            row, bulletin = self._first_public(candidates, now, report)
             if bulletin is not None:
                 bulletin = slugs.assign(conn, bulletin)
             k = known.get(sid)
@@ -245,6 +245,16 @@ class Poller:
             store.note_change(conn)  # in this transaction: replicas rebuild feeds on it
         failed = {e.source_id for e in report.errors}
         skipped.resolve(conn, [sid for sid in latest if sid not in failed])
+
+    def _first_public(self, rows: Sequence[SourceRow], now: datetime,
+                      report: PollReport) -> tuple[SourceRow, CleanBulletin | None]:
+        """Of the rows sharing an id (usually one), the first that reads as a public bulletin;
+        else the first row, with no bulletin."""
+        for row in rows:
+            bulletin = self._public_bulletin(row, now, report)
+            if bulletin is not None:
+                return row, bulletin
+        return rows[0], None
 
     def _public_bulletin(self, row: SourceRow, now: datetime,
                          report: PollReport) -> CleanBulletin | None:

@@ -19,21 +19,20 @@ log = structlog.get_logger(__name__)
 SWEEP_STARTED = "ingest.sweep_started"  # when the discovery sweep last began from the start
 
 
-def distinct(rows: Iterable[SourceRow], errors: list[RowError]) -> dict[str, SourceRow]:
-    """One row per id; rows sharing an id (no unique key, or spellings that normalise alike)
-    are reported, and the same one of them is used at every poll."""
+def distinct(rows: Iterable[SourceRow], errors: list[RowError]) -> dict[str, list[SourceRow]]:
+    """The rows of each id, in the same order at every poll; rows sharing an id (no unique
+    key, or spellings that normalise alike) are reported. The caller uses the first of them
+    that reads as a public bulletin, so a stray or unreadable copy never hides a good one."""
     groups: dict[str, list[SourceRow]] = {}
     for row in rows:
         groups.setdefault(row.source_id, []).append(row)
-    out: dict[str, SourceRow] = {}
     for sid, group in groups.items():
         if len(group) > 1:
             group.sort(key=lambda r: (r.key, repr(sorted(r.values.items(), key=str))))
-            errors.append(RowError(sid, "id", f"{len(group)} portal rows have this id; "
-                                   f"only the one with key {group[0].key!r:.60} is used",
-                                   reason="duplicate_id"))
-        out[sid] = group[0]
-    return out
+            errors.append(RowError(sid, "id", f"{len(group)} portal rows have this id; the "
+                                   "first of them (by key) that reads as a public bulletin "
+                                   "is used", reason="duplicate_id"))
+    return groups
 
 
 def unique(errors: Iterable[RowError]) -> list[RowError]:

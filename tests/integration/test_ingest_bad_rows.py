@@ -141,6 +141,30 @@ def test_every_kind_of_bad_row_is_skipped_and_listed_on_sqlite(
     assert "4" not in ingest.problems()
 
 
+def test_a_stray_copy_of_an_id_never_hides_the_good_row(
+        sqlite_pair: tuple[SqlitePortal, Ingest]) -> None:
+    """Rows sharing an id: the first (in a fixed order) that reads as a public bulletin is
+    used, whichever order the portal returns them in; the duplicate stays reported. Found by
+    the property test: a text id "1" beside row 1, holding only NULLs, hid bulletin 1."""
+    portal, ingest = sqlite_pair
+    portal.insert({"id": "12", "title": None, "category": "", "status": None})
+    portal.insert(good(12))
+    portal.insert(good(13))
+    portal.insert(good(13, published_at="hôm qua", title="Bản sai"))  # an unreadable date
+    portal.insert(good(14, status="draft", title="Nháp"))
+    portal.insert(good(14))
+    portal.insert(good(15))  # alone: a control
+    ingest.poll()
+    ingest.poll()  # the next poll keeps the same choice
+
+    titles = ingest.titles()
+    assert {sid: titles.get(sid) for sid in ("12", "13", "14", "15")} == {
+        "12": "Bản tin 12", "13": "Bản tin 13", "14": "Bản tin 14", "15": "Bản tin 15"}
+    listed = ingest.problems()
+    assert {sid for sid, (_, reason) in listed.items() if reason == "duplicate_id"} >= {"14"}
+    assert {"12", "13", "14"} <= set(listed) and "15" not in listed
+
+
 def test_a_driver_that_fails_the_whole_fetch_is_read_in_halves(tmp_path: Path) -> None:
     """Without our text_factory, SQLite fails the fetch of 1,000 rows on one stray byte: the
     batch is read again in halves down to that row, the 999 others arrive, and paging goes
