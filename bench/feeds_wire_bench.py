@@ -3,14 +3,15 @@
 Run: .venv/bin/python bench/feeds_wire_bench.py [--source DIR] [--duration 10] [--rounds 2]
           [--bare]
 Needs wrk and nginx (Debian packages `wrk`, `nginx`). `--bare` adds the floor under the
-daemon: `bench/bare_asgi.py` (constant bytes, no work of ours) served by uvicorn with
-uvloop and httptools as the daemon is, and by granian where it is installed in the same
-environment (`pip install granian`; not a dependency of the project). `--source` runs
-another checkout's package (e.g. a worktree of an older commit) for "before" figures; the
-bench script, nginx and wrk stay the same. Everything stays on 127.0.0.1 on free ports;
-nginx runs from a temporary config (as nobody when run as root). Each scenario runs the
-daemon, then nginx (then the bare servers), then again, alternating, and reports the
-median round.
+daemon and the route alone (`bench/bare_asgi.py`): constant bytes with no work of ours
+(`*-bare`), and the daemon's feed route with nothing else of the daemon (`*-route`), each
+served by uvicorn with uvloop and httptools as the daemon is, and by granian where it is
+installed in the same environment (`pip install granian`; not a dependency of the project).
+`--source` runs another checkout's package (e.g. a worktree of an older commit) for
+"before" figures; the bench script, nginx and wrk stay the same. Everything stays on
+127.0.0.1 on free ports; nginx runs from a temporary config (as nobody when run as root).
+Each scenario runs the daemon, then nginx (then the other servers), then again,
+alternating, and reports the median round.
 """
 
 from __future__ import annotations
@@ -107,15 +108,18 @@ def start_nginx(root: Path, feeds: Path, port: int) -> subprocess.Popen[bytes]:
                             user=user, stderr=subprocess.DEVNULL)
 
 
-def start_bare(server: str, feeds: Path, port: int) -> subprocess.Popen[bytes]:
+def start_bare(server: str, feeds: Path, port: int, source: Path) -> subprocess.Popen[bytes]:
+    """`uvicorn-bare`, `granian-route`, ...: bench/bare_asgi.py's `app` or `route`."""
     env = {**os.environ, "BARE_FEED": str(feeds / "all.atom"),
-           "PYTHONPATH": str(REPO / "bench")}
-    if server == "uvicorn-bare":
-        cmd = ["-m", "uvicorn", "bare_asgi:app", "--loop", "uvloop", "--http", "httptools",
+           "PYTHONPATH": os.pathsep.join([str(REPO / "bench"), str(source)])}
+    kind, app = server.split("-")
+    target = f"bare_asgi:{'app' if app == 'bare' else 'route'}"
+    if kind == "uvicorn":
+        cmd = ["-m", "uvicorn", target, "--loop", "uvloop", "--http", "httptools",
                "--no-access-log", "--log-level", "warning"]
     else:
         cmd = ["-m", "granian", "--interface", "asgi", "--loop", "uvloop", "--workers", "1",
-               "--runtime-threads", "1", "--log-level", "warning", "bare_asgi:app"]
+               "--runtime-threads", "1", "--log-level", "warning", target]
     return subprocess.Popen([sys.executable, *cmd, "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -156,7 +160,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--bare", action="store_true",
-                   help="also serve constant bytes with bare uvicorn (and granian if installed)")
+                   help="also serve constant bytes, and the route alone, with uvicorn "
+                   "(and granian if installed)")
     args = p.parse_args()
     for tool in ("wrk", "nginx", "curl"):
         if not shutil.which(tool):
@@ -167,11 +172,10 @@ def main() -> None:
     ports = {"daemon": free_port(), "nginx": free_port()}
     procs = [start_daemon(root, env, ports["daemon"]), start_nginx(root, feeds, ports["nginx"])]
     if args.bare:
-        bare = ["uvicorn-bare"] + (["granian-bare"] if importlib.util.find_spec("granian")
-                                   else [])
-        for server in bare:
+        kinds = ["uvicorn"] + (["granian"] if importlib.util.find_spec("granian") else [])
+        for server in [f"{kind}-{app}" for app in ("bare", "route") for kind in kinds]:
             ports[server] = free_port()
-            procs.append(start_bare(server, feeds, ports[server]))
+            procs.append(start_bare(server, feeds, ports[server], args.source.resolve()))
     try:
         urls = {k: f"http://127.0.0.1:{port}/feeds/all.atom" for k, port in ports.items()}
         for url in urls.values():
