@@ -21,8 +21,8 @@ from typing import Any
 
 from syndicator.web.feeds import FeedFiles, FeedsFirst
 
-with open(os.environ.get("BARE_FEED", "/dev/null"), "rb") as _feed:
-    BODY = gzip.compress(_feed.read(), 9)
+FEED = Path(os.environ.get("BARE_FEED", "/dev/null"))
+BODY = gzip.compress(FEED.read_bytes(), 9)
 ETAG = ('"' + hashlib.sha256(BODY).hexdigest()[:16] + '-gz"').encode()
 HEADERS = [(b"content-type", b"application/atom+xml; charset=utf-8"),
            (b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding"), (b"etag", ETAG),
@@ -47,4 +47,4 @@ async def _not_found(scope: dict[str, Any], receive: Receive, send: Send) -> Non
     await send({"type": "http.response.body", "body": b""})
 
 
-route = FeedsFirst(_not_found, FeedFiles(Path(os.environ.get("BARE_FEED", "/dev/null")).parent))
+route = FeedsFirst(_not_found, FeedFiles(FEED.parent))
